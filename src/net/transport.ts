@@ -1,0 +1,161 @@
+/**
+ * The datagram transport the runtime drives the core through. An interface, so the same driver runs on real UDP
+ * (UdpTransport, here) and on an in-memory network in tests (MemoryNetwork, ./memory.ts).
+ *
+ * UdpTransport binds, sends and closes with dgram-as-promised, but receives through the raw socket's 'message'
+ * event: the package's recv() resolves one datagram per call and keeps no queue, so whatever arrives while no
+ * recv() is pending is lost. The kernel's receive buffer is raised (8 MiB asked by default; the kernel caps it at
+ * net.core.rmem_max and reports the doubled value) so that a burst is queued instead of dropped while the event loop
+ * is busy.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
+import type { Address } from '../core/types.js';
+import { formatHostPort, parseHostPort } from './address.js';
+
+export type DatagramHandler = (bytes: Buffer, from: Address) => void;
+
+export interface Transport {
+  /** The address the socket is bound to ("ip:port"; the real port when 0 was asked). */
+  readonly localAddress: Address;
+  /** Queue one datagram. Never throws: failures are counted (`sendErrors`) and reported to `onSendError`. */
+  send(to: Address, bytes: Uint8Array): void;
+  /** The one receiver of every datagram. Set it before traffic is expected; later calls replace it. */
+  onDatagram(handler: DatagramHandler): void;
+  close(): Promise<void>;
+  readonly stats: TransportStats;
+}
+
+export interface TransportStats {
+  sendErrors: number;
+  /** Sends refused before reaching the socket: a destination that is not "ip:port", or of the wrong family. */
+  badDestination: number;
+}
+
+export interface UdpTransportOptions {
+  /** "ip:port" to bind; port 0 picks a free port. */
+  bind: Address;
+  /** SO_RCVBUF to ask for (bytes). */
+  recvBufferBytes?: number;
+  /** SO_SNDBUF to ask for (bytes). */
+  sendBufferBytes?: number;
+  /** Called on a failed send (after it is counted). Keep it cheap; do not log every one. */
+  onSendError?: (err: Error, to: Address) => void;
+  /** Socket-level errors after bind (rare: the socket itself failed). */
+  onSocketError?: (err: Error) => void;
+}
+
+export interface BufferSizes {
+  recvRequested: number;
+  /** What the kernel granted, as it reports it (Linux reports twice the usable size it accounts for). */
+  recvObtained: number;
+  sendRequested: number;
+  sendObtained: number;
+}
+
+export const DEFAULT_SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
+
+/** Parsed destinations, kept so the hot send path does not re-parse "ip:port" strings. Bounded. */
+const DEST_CACHE_MAX = 16_384;
+
+export class UdpTransport implements Transport {
+  readonly localAddress: Address;
+  readonly stats: TransportStats = { sendErrors: 0, badDestination: 0 };
+  readonly buffers: BufferSizes;
+  private handler: DatagramHandler = () => {};
+  private readonly dest = new Map<string, { host: string; port: number } | null>();
+  private closed = false;
+
+  private constructor(
+    private readonly sock: SocketAsPromised,
+    private readonly family: 4 | 6,
+    localAddress: Address,
+    buffers: BufferSizes,
+    private readonly opts: UdpTransportOptions,
+  ) {
+    this.localAddress = localAddress;
+    this.buffers = buffers;
+    sock.socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+      const from =
+        rinfo.family === 'IPv4' ? `${rinfo.address}:${rinfo.port}` : formatHostPort(rinfo.address, rinfo.port);
+      this.handler(msg, from);
+    });
+    sock.socket.on('error', (err: Error) => {
+      if (!this.closed) opts.onSocketError?.(err);
+    });
+  }
+
+  /** Bind a UDP socket; rejects (with the system error, e.g. EADDRINUSE) when the address cannot be bound. */
+  static async open(opts: UdpTransportOptions): Promise<UdpTransport> {
+    const parsed = parseHostPort(opts.bind, { allowPortZero: true });
+    if ('error' in parsed) throw new Error(`cannot bind "${opts.bind}": ${parsed.error}`);
+    const family = parsed.family === 6 ? 6 : 4;
+    const sock = DgramAsPromised.createSocket({ type: family === 6 ? 'udp6' : 'udp4', reuseAddr: false });
+    let info;
+    try {
+      info = await sock.bind({ port: parsed.port, address: parsed.host, exclusive: true });
+    } catch (err) {
+      sock.destroy();
+      sock.socket.close();
+      throw err;
+    }
+    const recvRequested = opts.recvBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+    const sendRequested = opts.sendBufferBytes ?? DEFAULT_SOCKET_BUFFER_BYTES;
+    // Raising a buffer beyond the kernel's maximum is clamped by Linux, refused by some other kernels: keep going.
+    try {
+      sock.setRecvBufferSize(recvRequested);
+    } catch {
+      /* reported through recvObtained */
+    }
+    try {
+      sock.setSendBufferSize(sendRequested);
+    } catch {
+      /* reported through sendObtained */
+    }
+    const buffers: BufferSizes = {
+      recvRequested,
+      recvObtained: sock.socket.getRecvBufferSize(),
+      sendRequested,
+      // dgram-as-promised 6's getSendBufferSize() calls itself forever: ask the raw socket.
+      sendObtained: sock.socket.getSendBufferSize(),
+    };
+    return new UdpTransport(sock, family, formatHostPort(info.address, info.port), buffers, opts);
+  }
+
+  onDatagram(handler: DatagramHandler): void {
+    this.handler = handler;
+  }
+
+  send(to: Address, bytes: Uint8Array): void {
+    if (this.closed) return;
+    let d = this.dest.get(to);
+    if (d === undefined) {
+      d = this.resolve(to);
+      if (this.dest.size >= DEST_CACHE_MAX) this.dest.clear();
+      this.dest.set(to, d);
+    }
+    if (d === null) {
+      this.stats.badDestination++;
+      return;
+    }
+    this.sock.send(bytes, d.port, d.host).then(undefined, (err: Error) => {
+      this.stats.sendErrors++;
+      this.opts.onSendError?.(err, to);
+    });
+  }
+
+  private resolve(to: Address): { host: string; port: number } | null {
+    const p = parseHostPort(to);
+    if ('error' in p) return null;
+    if (p.family === this.family) return { host: p.host, port: p.port };
+    // A dual-stack IPv6 socket reaches IPv4 peers through IPv4-mapped addresses; an IPv4 socket cannot reach IPv6.
+    if (this.family === 6 && p.family === 4) return { host: `::ffff:${p.host}`, port: p.port };
+    return null;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.sock.close();
+  }
+}
