@@ -1,0 +1,266 @@
+/**
+ * Contacts: for every foreign affinity group, c nodes this node sends lookups and publishes to, plus a few spare
+ * candidates learnt from gossip so a failed contact is replaced without asking anyone.
+ *
+ * A contact is kept while it answers: each round the node probes its stalest contact (cross-group gossip with an
+ * ack) and every lookup or publish is another probe. `contactMissesMax` consecutive unanswered probes or requests
+ * replace it with the freshest candidate. A candidate whose measured RTT beats a contact's by the configured factor
+ * takes its place. Memory: (k - 1) * (c + candidates) entries.
+ */
+import type { Rng } from './rng.js';
+import { randInt } from './rng.js';
+import type { Address, ContactReplaceReason, MemberEntry } from './types.js';
+
+export interface Contact {
+  addr: Address;
+  incarnation: number;
+  heartbeat: number;
+  lastHeard: number;
+  rttMs: number | null;
+  misses: number;
+}
+
+interface GroupSlot {
+  contacts: Contact[];
+  candidates: Contact[];
+}
+
+export interface ContactChange {
+  group: number;
+  old: Address | null;
+  addr: Address | null;
+  reason: ContactReplaceReason | 'added';
+}
+
+export class ContactTable {
+  private readonly slots: GroupSlot[];
+
+  constructor(
+    private readonly k: number,
+    readonly ownGroup: number,
+    private readonly c: number,
+    private readonly spare: number,
+    private readonly missesMax: number,
+    private readonly rttImprovement: number,
+    private readonly groupOf: (addr: Address) => number,
+  ) {
+    this.slots = [];
+    for (let g = 0; g < k; g++) this.slots.push({ contacts: [], candidates: [] });
+  }
+
+  contactsOf(group: number): readonly Contact[] {
+    return this.slots[group]?.contacts ?? [];
+  }
+
+  candidatesOf(group: number): readonly Contact[] {
+    return this.slots[group]?.candidates ?? [];
+  }
+
+  /** Foreign groups with no contact at all. */
+  groupsMissing(): number {
+    let n = 0;
+    for (let g = 0; g < this.k; g++) if (g !== this.ownGroup && this.slots[g]!.contacts.length === 0) n++;
+    return n;
+  }
+
+  /** Total contacts held. */
+  get contactCount(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.contacts.length;
+    return n;
+  }
+
+  find(addr: Address): { contact: Contact; isContact: boolean; group: number } | null {
+    const group = this.groupOf(addr);
+    const slot = this.slots[group];
+    if (slot === undefined || group === this.ownGroup) return null;
+    for (const x of slot.contacts) if (x.addr === addr) return { contact: x, isContact: true, group };
+    for (const x of slot.candidates) if (x.addr === addr) return { contact: x, isContact: false, group };
+    return null;
+  }
+
+  /**
+   * News of a foreign node (from gossip, an ack, a reply or a direct message). Refreshes it if known; otherwise
+   * fills an empty contact slot, or becomes a candidate if fresher than the stalest one.
+   */
+  offer(e: MemberEntry, now: number, staleMs: number, changes: ContactChange[]): void {
+    const group = this.groupOf(e.addr);
+    if (group === this.ownGroup) return;
+    const slot = this.slots[group];
+    if (slot === undefined) return;
+    const heardAt = now - e.ageMs;
+    const known = this.find(e.addr);
+    if (known !== null) {
+      const x = known.contact;
+      if (e.incarnation < x.incarnation) return;
+      if (e.incarnation > x.incarnation || e.heartbeat > x.heartbeat) {
+        x.incarnation = e.incarnation;
+        x.heartbeat = e.heartbeat;
+      }
+      if (heardAt > x.lastHeard) x.lastHeard = heardAt;
+      return;
+    }
+    if (e.ageMs >= staleMs) return;
+    const fresh: Contact = { addr: e.addr, incarnation: e.incarnation, heartbeat: e.heartbeat, lastHeard: heardAt, rttMs: null, misses: 0 };
+    if (slot.contacts.length < this.c) {
+      slot.contacts.push(fresh);
+      changes.push({ group, old: null, addr: fresh.addr, reason: 'added' });
+      return;
+    }
+    if (this.spare === 0) return;
+    if (slot.candidates.length < this.spare) {
+      slot.candidates.push(fresh);
+      return;
+    }
+    let stalest = 0;
+    for (let i = 1; i < slot.candidates.length; i++) {
+      if (slot.candidates[i]!.lastHeard < slot.candidates[stalest]!.lastHeard) stalest = i;
+    }
+    if (slot.candidates[stalest]!.lastHeard < heardAt) slot.candidates[stalest] = fresh;
+  }
+
+  /** Direct evidence of life: it answered or spoke to us. */
+  heard(addr: Address, incarnation: number, heartbeat: number, now: number): void {
+    const known = this.find(addr);
+    if (known === null) return;
+    const x = known.contact;
+    if (incarnation < x.incarnation) return;
+    if (incarnation > x.incarnation) {
+      x.incarnation = incarnation;
+      x.heartbeat = heartbeat;
+    } else if (heartbeat > x.heartbeat) x.heartbeat = heartbeat;
+    x.lastHeard = now;
+    x.misses = 0;
+  }
+
+  /** An RTT sample (ms) from an ack; may promote a candidate that is much closer than a contact. */
+  rtt(addr: Address, sampleMs: number, changes: ContactChange[]): void {
+    const known = this.find(addr);
+    if (known === null) return;
+    const x = known.contact;
+    x.rttMs = x.rttMs === null ? sampleMs : 0.8 * x.rttMs + 0.2 * sampleMs;
+    if (known.isContact) return;
+    const slot = this.slots[known.group]!;
+    let worst: Contact | null = null;
+    for (const y of slot.contacts) if (y.rttMs !== null && (worst === null || y.rttMs > (worst.rttMs as number))) worst = y;
+    if (worst === null || slot.contacts.length < this.c) return;
+    if (x.rttMs < this.rttImprovement * (worst.rttMs as number)) {
+      this.swap(slot, worst, x);
+      changes.push({ group: known.group, old: worst.addr, addr: x.addr, reason: 'better-rtt' });
+    }
+  }
+
+  /** It did not answer a probe or a request. Replaced after `missesMax` in a row. */
+  miss(addr: Address, now: number, staleMs: number, changes: ContactChange[]): void {
+    const known = this.find(addr);
+    if (known === null) return;
+    known.contact.misses++;
+    if (known.contact.misses < this.missesMax) return;
+    this.drop(known.group, addr, 'unresponsive', now, staleMs, changes);
+  }
+
+  /** Forget a node (it left, or answered for the wrong cluster); a contact is replaced by the best candidate. */
+  drop(group: number, addr: Address, reason: ContactReplaceReason, now: number, staleMs: number, changes: ContactChange[]): void {
+    const slot = this.slots[group];
+    if (slot === undefined) return;
+    const ci = slot.candidates.findIndex((x) => x.addr === addr);
+    if (ci >= 0) slot.candidates.splice(ci, 1);
+    const i = slot.contacts.findIndex((x) => x.addr === addr);
+    if (i < 0) return;
+    slot.contacts.splice(i, 1);
+    const next = this.promote(slot, now, staleMs);
+    changes.push({ group, old: addr, addr: next?.addr ?? null, reason });
+  }
+
+  /** Fill empty contact slots from fresh candidates (after drops, or when candidates arrived first). */
+  refill(now: number, staleMs: number, changes: ContactChange[]): void {
+    for (let g = 0; g < this.k; g++) {
+      if (g === this.ownGroup) continue;
+      const slot = this.slots[g]!;
+      while (slot.contacts.length < this.c && slot.candidates.length > 0) {
+        const next = this.promote(slot, now, staleMs);
+        if (next === null) break;
+        changes.push({ group: g, old: null, addr: next.addr, reason: 'added' });
+      }
+    }
+  }
+
+  /** Contacts ordered for a request: fewest misses, then lowest RTT (unknown RTT last), skipping `tried`. */
+  best(group: number, tried: ReadonlySet<Address>): Contact | null {
+    const slot = this.slots[group];
+    if (slot === undefined) return null;
+    let best: Contact | null = null;
+    for (const list of [slot.contacts, slot.candidates]) {
+      for (const x of list) {
+        if (tried.has(x.addr)) continue;
+        if (best === null || better(x, best)) best = x;
+      }
+      if (best !== null) return best;
+    }
+    return null;
+  }
+
+  /** The contact heard from longest ago: the one most in need of a probe. */
+  stalest(): Contact | null {
+    let out: Contact | null = null;
+    for (let g = 0; g < this.k; g++) {
+      for (const x of this.slots[g]!.contacts) if (out === null || x.lastHeard < out.lastHeard) out = x;
+    }
+    return out;
+  }
+
+  randomCandidate(rng: Rng): Contact | null {
+    for (let tries = 0; tries < 4; tries++) {
+      const slot = this.slots[randInt(rng, this.k)]!;
+      if (slot.candidates.length > 0) return slot.candidates[randInt(rng, slot.candidates.length)]!;
+    }
+    return null;
+  }
+
+  /** A random known node of a random foreign group, freshest of its group: a contact candidate for a peer. */
+  randomForeign(rng: Rng, exceptGroup: number): Contact | null {
+    for (let tries = 0; tries < 4; tries++) {
+      const g = randInt(rng, this.k);
+      if (g === this.ownGroup || g === exceptGroup) continue;
+      const slot = this.slots[g]!;
+      let best: Contact | null = null;
+      for (const x of slot.contacts) if (x.misses === 0 && (best === null || x.lastHeard > best.lastHeard)) best = x;
+      for (const x of slot.candidates) if (best === null || x.lastHeard > best.lastHeard) best = x;
+      if (best !== null) return best;
+    }
+    return null;
+  }
+
+  /** Every contact (for inspection). */
+  *allContacts(): IterableIterator<[number, Contact]> {
+    for (let g = 0; g < this.k; g++) for (const x of this.slots[g]!.contacts) yield [g, x];
+  }
+
+  private promote(slot: GroupSlot, now: number, staleMs: number): Contact | null {
+    let bestIdx = -1;
+    for (let i = 0; i < slot.candidates.length; i++) {
+      const x = slot.candidates[i]!;
+      if (now - x.lastHeard >= staleMs) continue;
+      if (bestIdx < 0 || better(x, slot.candidates[bestIdx]!)) bestIdx = i;
+    }
+    if (bestIdx < 0) return null;
+    const [next] = slot.candidates.splice(bestIdx, 1) as [Contact];
+    next.misses = 0;
+    slot.contacts.push(next);
+    return next;
+  }
+
+  private swap(slot: GroupSlot, contact: Contact, candidate: Contact): void {
+    slot.contacts[slot.contacts.indexOf(contact)] = candidate;
+    slot.candidates[slot.candidates.indexOf(candidate)] = contact;
+  }
+}
+
+/** Preference between two nodes for a request: fewer misses, then known-and-lower RTT, then fresher. */
+function better(a: Contact, b: Contact): boolean {
+  if (a.misses !== b.misses) return a.misses < b.misses;
+  if (a.rttMs !== null && b.rttMs !== null) return a.rttMs < b.rttMs;
+  if (a.rttMs !== null) return true;
+  if (b.rttMs !== null) return false;
+  return a.lastHeard > b.lastHeard;
+}

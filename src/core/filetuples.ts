@@ -1,0 +1,182 @@
+/**
+ * Filetuples: the soft state a node replicates for the files that hash to its affinity group.
+ * name -> one tuple per owner {location, version, expiry, deleted}. A tuple lives until its expiry unless its owner
+ * refreshes it; an unpublish is a tombstone with a higher version that lives out the same TTL, so that an older copy
+ * still travelling through gossip cannot bring the name back.
+ *
+ * For anti-entropy the tuples are split into buckets by hash(name); each bucket keeps the XOR of its tuples'
+ * digests, updated incrementally, so comparing two nodes' stores costs one small datagram.
+ */
+import { fmix32, hash32 } from './hash.js';
+import type { Address, Location, TupleEntry } from './types.js';
+
+export interface StoredTuple {
+  name: string;
+  location: string;
+  owner: Address;
+  versionIncarnation: number;
+  versionSeq: number;
+  deleted: boolean;
+  expiresAt: number;
+  digest: number;
+}
+
+export type TupleMergeOutcome =
+  /** First copy of this (name, owner): worth gossiping. */
+  | 'new'
+  /** A newer version replaced ours: worth gossiping. */
+  | 'updated'
+  /** Same version, lifetime extended by a refresh: worth gossiping once. */
+  | 'refreshed'
+  /** Nothing new. */
+  | 'same'
+  | 'stale'
+  | 'expired'
+  | 'filetuples-full'
+  | 'locations-full';
+
+/** Compare versions: negative when a is older than b. */
+export function compareVersion(aInc: number, aSeq: number, bInc: number, bSeq: number): number {
+  return aInc !== bInc ? aInc - bInc : aSeq - bSeq;
+}
+
+export class TupleStore {
+  private readonly byName = new Map<string, StoredTuple[]>();
+  private count = 0;
+  readonly digests: Uint32Array;
+
+  constructor(
+    private readonly filetuplesMax: number,
+    private readonly locationsPerNameMax: number,
+    buckets: number,
+    /** A refresh that extends the lifetime by less than this (ms) is not re-gossiped. */
+    private readonly refreshSlackMs: number,
+  ) {
+    this.digests = new Uint32Array(buckets);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  bucketOf(name: string): number {
+    return hash32(name) % this.digests.length;
+  }
+
+  merge(t: TupleEntry, now: number): TupleMergeOutcome {
+    if (t.ttlMs <= 0) return 'expired';
+    const expiresAt = now + t.ttlMs;
+    let list = this.byName.get(t.name);
+    const old = list?.find((x) => x.owner === t.owner);
+    if (old === undefined) {
+      if (this.count >= this.filetuplesMax) return 'filetuples-full';
+      if (list !== undefined && list.length >= this.locationsPerNameMax) return 'locations-full';
+      const fresh: StoredTuple = {
+        name: t.name,
+        location: t.location,
+        owner: t.owner,
+        versionIncarnation: t.versionIncarnation,
+        versionSeq: t.versionSeq,
+        deleted: t.deleted,
+        expiresAt,
+        digest: tupleDigest(t),
+      };
+      if (list === undefined) {
+        list = [];
+        this.byName.set(t.name, list);
+      }
+      list.push(fresh);
+      this.count++;
+      this.digests[this.bucketOf(t.name)]! ^= fresh.digest;
+      return 'new';
+    }
+    const order = compareVersion(t.versionIncarnation, t.versionSeq, old.versionIncarnation, old.versionSeq);
+    if (order < 0) return 'stale';
+    if (order > 0) {
+      const bucket = this.bucketOf(t.name);
+      this.digests[bucket]! ^= old.digest;
+      old.location = t.location;
+      old.versionIncarnation = t.versionIncarnation;
+      old.versionSeq = t.versionSeq;
+      old.deleted = t.deleted;
+      old.expiresAt = expiresAt;
+      old.digest = tupleDigest(t);
+      this.digests[bucket]! ^= old.digest;
+      return 'updated';
+    }
+    if (expiresAt > old.expiresAt + this.refreshSlackMs) {
+      old.expiresAt = expiresAt;
+      return 'refreshed';
+    }
+    if (expiresAt > old.expiresAt) old.expiresAt = expiresAt;
+    return 'same';
+  }
+
+  /** Live locations of a name (tombstones and expired tuples excluded). */
+  locations(name: string, now: number): Location[] {
+    const list = this.byName.get(name);
+    if (list === undefined) return [];
+    const out: Location[] = [];
+    for (const t of list) if (!t.deleted && t.expiresAt > now) out.push({ location: t.location, owner: t.owner });
+    return out;
+  }
+
+  get(name: string, owner: Address): StoredTuple | undefined {
+    return this.byName.get(name)?.find((x) => x.owner === owner);
+  }
+
+  /** Remove expired tuples; returns them so the caller can report. */
+  expire(now: number): StoredTuple[] {
+    const gone: StoredTuple[] = [];
+    for (const [name, list] of this.byName) {
+      let kept = 0;
+      for (const t of list) {
+        if (t.expiresAt > now) list[kept++] = t;
+        else {
+          gone.push(t);
+          this.digests[this.bucketOf(name)]! ^= t.digest;
+        }
+      }
+      if (kept === 0) this.byName.delete(name);
+      else list.length = kept;
+    }
+    this.count -= gone.length;
+    return gone;
+  }
+
+  /** Every tuple of the given buckets, as entries to send (TTL relative to now). */
+  entriesOfBuckets(buckets: ReadonlySet<number>, now: number): TupleEntry[] {
+    const out: TupleEntry[] = [];
+    for (const [name, list] of this.byName) {
+      if (!buckets.has(this.bucketOf(name))) continue;
+      for (const t of list) if (t.expiresAt > now) out.push(toEntry(t, now));
+    }
+    return out;
+  }
+
+  *all(): IterableIterator<StoredTuple> {
+    for (const list of this.byName.values()) yield* list;
+  }
+}
+
+export function toEntry(t: StoredTuple, now: number): TupleEntry {
+  return {
+    name: t.name,
+    location: t.location,
+    owner: t.owner,
+    versionIncarnation: t.versionIncarnation,
+    versionSeq: t.versionSeq,
+    ttlMs: Math.max(0, Math.min(0xffffffff, Math.round(t.expiresAt - now))),
+    deleted: t.deleted,
+  };
+}
+
+/** What two nodes must agree on for a tuple: identity, version and content; not the expiry, which drifts. */
+function tupleDigest(t: TupleEntry): number {
+  let h = hash32(t.name);
+  h = fmix32(h ^ hash32(t.owner));
+  h = fmix32(h ^ hash32(t.location));
+  h = fmix32(h ^ t.versionIncarnation);
+  h = fmix32(h ^ t.versionSeq ^ (t.deleted ? 0x80000000 : 0));
+  return h;
+}

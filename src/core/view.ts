@@ -1,0 +1,245 @@
+/**
+ * The affinity group view: every member of this node's own group, with its incarnation, heartbeat, when its
+ * heartbeat was last seen to advance (local time), an RTT estimate and its state; plus tombstones of removed
+ * members, so that stale gossip cannot bring them back.
+ *
+ * Freshness travels as an age: a gossip entry says "I saw this heartbeat advance ageMs ago", and the receiver sets
+ * lastHeard = now - ageMs. So every member's estimate of a node's silence is anchored to when the node itself last
+ * spoke, however many hops the news took, and all members time a crashed node out at about the same moment.
+ */
+import type { Rng } from './rng.js';
+import { randInt } from './rng.js';
+import type { Address, MemberEntry } from './types.js';
+import { MemberState } from './types.js';
+
+export interface Member {
+  addr: Address;
+  incarnation: number;
+  heartbeat: number;
+  /** Local time the heartbeat was last seen to advance (possibly second-hand, corrected by the reported age). */
+  lastHeard: number;
+  rttMs: number | null;
+  state: MemberState;
+  /** Position in `list` (swap-remove). */
+  slot: number;
+}
+
+export interface Tombstone {
+  incarnation: number;
+  until: number;
+  left: boolean;
+}
+
+export type MergeOutcome = 'new' | 'rejoined' | 'advanced' | 'refuted' | 'same' | 'stale' | 'tombstoned' | 'full';
+
+export class GroupView {
+  private readonly byAddr = new Map<Address, Member>();
+  private readonly list: Member[] = [];
+  private readonly tombs = new Map<Address, Tombstone>();
+
+  constructor(
+    readonly self: Address,
+    private readonly viewMax: number,
+    private readonly tombstonesMax: number,
+  ) {}
+
+  /** Members other than this node. */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** G: the group's size as this node sees it, itself included. */
+  get groupSize(): number {
+    return this.list.length + 1;
+  }
+
+  get tombstoneCount(): number {
+    return this.tombs.size;
+  }
+
+  get(addr: Address): Member | undefined {
+    return this.byAddr.get(addr);
+  }
+
+  tombstone(addr: Address): Tombstone | undefined {
+    return this.tombs.get(addr);
+  }
+
+  all(): readonly Member[] {
+    return this.list;
+  }
+
+  /**
+   * Fold one entry into the view. `silenceLimitMs` keeps news of long-silent nodes out: an entry older than that
+   * describes a node that is probably dead, and adding it would only make us time it out again.
+   */
+  merge(e: MemberEntry, now: number, silenceLimitMs: number): MergeOutcome {
+    const heardAt = now - e.ageMs;
+    const m = this.byAddr.get(e.addr);
+    if (m === undefined) {
+      const tomb = this.tombs.get(e.addr);
+      if (tomb !== undefined && e.incarnation <= tomb.incarnation) return 'tombstoned';
+      if (e.ageMs >= silenceLimitMs) return 'stale';
+      if (this.list.length >= this.viewMax) return 'full';
+      if (tomb !== undefined) this.tombs.delete(e.addr);
+      const fresh: Member = {
+        addr: e.addr,
+        incarnation: e.incarnation,
+        heartbeat: e.heartbeat,
+        lastHeard: heardAt,
+        rttMs: null,
+        state: MemberState.Alive,
+        slot: this.list.length,
+      };
+      this.byAddr.set(e.addr, fresh);
+      this.list.push(fresh);
+      return tomb === undefined ? 'new' : 'rejoined';
+    }
+    if (e.incarnation < m.incarnation) return 'stale';
+    if (e.incarnation > m.incarnation) {
+      m.incarnation = e.incarnation;
+      m.heartbeat = e.heartbeat;
+      m.lastHeard = heardAt;
+      m.state = MemberState.Alive;
+      m.rttMs = null;
+      return 'rejoined';
+    }
+    if (e.heartbeat < m.heartbeat) return 'stale';
+    const advanced = e.heartbeat > m.heartbeat;
+    m.heartbeat = e.heartbeat;
+    if (heardAt > m.lastHeard) m.lastHeard = heardAt;
+    if (!advanced) return 'same';
+    if (m.state === MemberState.Suspect && now - m.lastHeard < silenceLimitMs) {
+      m.state = MemberState.Alive;
+      return 'refuted';
+    }
+    return 'advanced';
+  }
+
+  /** Remove a member and remember it as a tombstone until `until`. Returns false when it was not a member. */
+  remove(addr: Address, until: number, left: boolean): boolean {
+    const m = this.byAddr.get(addr);
+    if (m === undefined) return false;
+    this.byAddr.delete(addr);
+    const last = this.list.pop() as Member;
+    if (last !== m) {
+      this.list[m.slot] = last;
+      last.slot = m.slot;
+    }
+    this.bury(addr, m.incarnation, until, left);
+    return true;
+  }
+
+  /** Record a tombstone (also for nodes we never had in the view, such as one that announced its leave). */
+  bury(addr: Address, incarnation: number, until: number, left: boolean): boolean {
+    const old = this.tombs.get(addr);
+    if (old !== undefined && old.incarnation > incarnation) return true;
+    if (old === undefined && this.tombs.size >= this.tombstonesMax) {
+      // Full: forget the tombstone closest to expiry; losing it only shortens that node's quarantine.
+      let victim: Address | null = null;
+      let soonest = Infinity;
+      for (const [a, t] of this.tombs) {
+        if (t.until < soonest) {
+          soonest = t.until;
+          victim = a;
+        }
+      }
+      if (victim !== null) this.tombs.delete(victim);
+      this.tombs.set(addr, { incarnation, until, left });
+      return false;
+    }
+    this.tombs.set(addr, { incarnation, until, left });
+    return true;
+  }
+
+  /** Drop tombstones whose quarantine is over. */
+  purgeTombstones(now: number): void {
+    for (const [a, t] of this.tombs) if (t.until <= now) this.tombs.delete(a);
+  }
+
+  /** A random tombstoned node that failed (not one that left), to try to reconnect to after a partition. */
+  randomFailedTombstone(rng: Rng): Address | null {
+    if (this.tombs.size === 0) return null;
+    let i = randInt(rng, this.tombs.size);
+    for (const [a, t] of this.tombs) {
+      if (i-- <= 0 && !t.left) return a;
+    }
+    return null;
+  }
+
+  /** Forgive a local stall (this process was paused): nobody else was silent, we were. */
+  forgive(ms: number): void {
+    for (const m of this.list) m.lastHeard += ms;
+  }
+
+  /** Up to `count` distinct random alive members other than `exclude`. */
+  randomAlive(rng: Rng, count: number, exclude: Address | null = null): Member[] {
+    const out: Member[] = [];
+    const n = this.list.length;
+    if (n === 0 || count <= 0) return out;
+    for (let tries = 0; out.length < count && tries < count * 4; tries++) {
+      const m = this.list[randInt(rng, n)] as Member;
+      if (m.state === MemberState.Alive && m.addr !== exclude && !out.includes(m)) out.push(m);
+    }
+    if (out.length < count) {
+      // Few alive members: finish with a linear pass so a small group is never starved by bad luck.
+      for (const m of this.list) {
+        if (out.length >= count) break;
+        if (m.state === MemberState.Alive && m.addr !== exclude && !out.includes(m)) out.push(m);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Entries for a gossip datagram: the `fresh` members whose heartbeat advanced most recently, then `random`
+   * others. Fresh news spreads fastest that way; the random share repairs what the freshest-first choice skips.
+   */
+  pickForGossip(now: number, fresh: number, random: number, rng: Rng, out: MemberEntry[]): void {
+    const n = this.list.length;
+    if (n === 0) return;
+    if (fresh + random >= n) {
+      for (const m of this.list) if (m.state === MemberState.Alive) out.push(entryOf(m, now));
+      return;
+    }
+    // Top-`fresh` by lastHeard with a small insertion-sorted buffer: O(n * fresh), no allocation per member.
+    const top: Member[] = [];
+    for (const m of this.list) {
+      if (m.state !== MemberState.Alive) continue;
+      if (top.length < fresh) {
+        insertByRecency(top, m);
+      } else if (fresh > 0 && m.lastHeard > (top[top.length - 1] as Member).lastHeard) {
+        top.pop();
+        insertByRecency(top, m);
+      }
+    }
+    for (const m of top) out.push(entryOf(m, now));
+    let added = 0;
+    for (let tries = 0; added < random && tries < random * 3; tries++) {
+      const m = this.list[randInt(rng, n)] as Member;
+      if (m.state !== MemberState.Alive || top.includes(m)) continue;
+      top.push(m);
+      out.push(entryOf(m, now));
+      added++;
+    }
+  }
+}
+
+function insertByRecency(top: Member[], m: Member): void {
+  let i = top.length;
+  top.push(m);
+  while (i > 0 && (top[i - 1] as Member).lastHeard < m.lastHeard) {
+    top[i] = top[i - 1] as Member;
+    i--;
+  }
+  top[i] = m;
+}
+
+export function entryOf(m: { addr: Address; incarnation: number; heartbeat: number; lastHeard: number }, now: number): MemberEntry {
+  return { addr: m.addr, incarnation: m.incarnation, heartbeat: m.heartbeat, ageMs: clampAge(now - m.lastHeard) };
+}
+
+export function clampAge(ms: number): number {
+  if (!(ms > 0)) return 0;
+  return ms >= 0xffffffff ? 0xffffffff : Math.round(ms);
+}
