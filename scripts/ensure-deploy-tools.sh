@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the system tools the deploy/dashboard tests need are installed (idempotent).
 #
-#   scripts/ensure-deploy-tools.sh            # prometheus + promtool, shellcheck, systemd-analyze
+#   scripts/ensure-deploy-tools.sh            # prometheus + promtool, shellcheck, systemd-analyze,
+#                                             # docker-compose (only `config`, no engine), python3 + PyYAML
 #   scripts/ensure-deploy-tools.sh --png      # also rsvg-convert (optional SVG -> PNG for churn-demo)
 #
 # Installs Debian packages with apt-get only for the commands that are missing; does nothing when all are
@@ -13,7 +14,7 @@ want_png=0
 for arg in "$@"; do
   case "$arg" in
     --png) want_png=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "ensure-deploy-tools: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -24,6 +25,7 @@ declare -A pkg_of=(
   [promtool]=prometheus
   [shellcheck]=shellcheck
   [systemd-analyze]=systemd
+  [docker-compose]=docker-compose
 )
 if [[ $want_png -eq 1 ]]; then
   pkg_of[rsvg-convert]=librsvg2-bin
@@ -38,6 +40,20 @@ for cmd in "${!pkg_of[@]}"; do
     fi
   fi
 done
+
+# YAML parsing for the Kubernetes/compose structural checks: any python3 on PATH or Debian's with PyYAML.
+has_pyyaml() {
+  local py
+  for py in python3 /usr/bin/python3; do
+    if command -v "$py" >/dev/null 2>&1 && "$py" -c 'import yaml' >/dev/null 2>&1; then
+      return 0
+    fi
+  done
+  return 1
+}
+if ! has_pyyaml; then
+  missing+=(python3 python3-yaml)
+fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
@@ -80,3 +96,7 @@ for cmd in "${!pkg_of[@]}"; do
     exit 1
   fi
 done
+if ! has_pyyaml; then
+  echo "ensure-deploy-tools: python3 with PyYAML still missing after install" >&2
+  exit 1
+fi
