@@ -3,6 +3,7 @@
  * fixed delay and optional seeded loss. The simulator (src/sim) is the real test bed; this is for fast,
  * exact assertions on protocol logic.
  */
+import type { PublishedTuple } from '../../src/core/api.js';
 import type { KelipsConfig } from '../../src/core/config.js';
 import { resolveConfig } from '../../src/core/config.js';
 import { KelipsNode } from '../../src/core/node.js';
@@ -34,8 +35,8 @@ export class MiniNet {
     this.rng = new SeededRng(seed);
   }
 
-  add(addr: Address, seeds: Address[], incarnation = 1, cfg: Readonly<KelipsConfig> = this.cfg): KelipsNode {
-    const n = new KelipsNode({ config: cfg, self: addr, incarnation, rng: new SeededRng(this.nodes.size + 100), now: this.now, seeds });
+  add(addr: Address, seeds: Address[], incarnation = 1, published: PublishedTuple[] = []): KelipsNode {
+    const n = new KelipsNode({ config: this.cfg, self: addr, incarnation, rng: new SeededRng(this.nodes.size + 100), now: this.now, seeds, published });
     this.nodes.set(addr, n);
     this.down.delete(addr);
     this.flush(addr, n);
