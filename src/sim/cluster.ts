@@ -382,7 +382,7 @@ export class Cluster {
         if (s.msg !== lastMsg) {
           lastMsg = s.msg;
           buf = this.codec.encode(s.msg);
-          if (buf.length > max) {
+          if (buf.length > max && this.codec.wireFormat !== false) {
             this.counters.oversize++;
             if (this.onOversize) this.onOversize(slot, buf.length, s.msg);
           }

@@ -92,6 +92,9 @@ export class LookupProbe implements ClusterObserver {
   answered = 0;
   readonly hops: number[] = [];
   private readonly pending = new Map<number, Map<number, Expectation>>();
+  /** Results that arrived while lookup() was still running (answered locally): matched right after. */
+  private readonly early: LookupResult[] = [];
+  private issuing = -1;
 
   constructor(
     private readonly c: Cluster,
@@ -112,16 +115,27 @@ export class LookupProbe implements ClusterObserver {
       const t = all[j]!;
       all[j] = all[i]!;
       const asker = live[randInt(this.rng, live.length)] as number;
+      this.issuing = asker;
+      this.early.length = 0;
       const id = c.lookup(asker, t.name);
+      this.issuing = -1;
+      const e: Expectation = { asker, name: t.name, owner: c.addrs[t.owner] as string, location: t.location, present: !t.deleted, issuedAt: c.now };
+      this.issued++;
+      const done = this.early.find((r) => r.id === id);
+      if (done) {
+        this.answered++;
+        this.judge(e, done, c.now);
+        continue;
+      }
       let m = this.pending.get(asker);
       if (!m) this.pending.set(asker, (m = new Map()));
-      m.set(id, { asker, name: t.name, owner: c.addrs[t.owner] as string, location: t.location, present: !t.deleted, issuedAt: c.now });
-      this.issued++;
+      m.set(id, e);
     }
   }
 
   onEvent(slot: number, ev: CoreEvent, now: number): void {
     if (ev.type !== 'lookup-done') return;
+    if (slot === this.issuing) this.early.push(ev.result);
     const m = this.pending.get(slot);
     const e = m?.get(ev.result.id);
     if (!m || !e) return;

@@ -40,6 +40,8 @@ export type NodeFactory = (opts: NodeOptions) => SimNode;
 export type DecodeResult = { ok: true; msg: Message } | { ok: false; reason: string; detail?: string };
 
 export interface Codec {
+  /** False for test stand-ins whose byte counts are not the wire format's (no datagram size check then). */
+  readonly wireFormat?: boolean;
   encode(msg: Message): Uint8Array;
   decode(buf: Uint8Array): DecodeResult;
 }

@@ -1,0 +1,24 @@
+/**
+ * The real thing: the protocol core (`KelipsNode`) and the wire codec, as the simulator's factory and codec. Every
+ * datagram is encoded to CBOR bytes (its length counted) and decoded by the receiver with full validation; a
+ * datagram the codec rejects is counted as dropped.
+ */
+import { KelipsNode } from '../core/node.js';
+import { decode, encode, isClientMessage } from '../wire/index.js';
+import type { Codec, NodeFactory } from './sim-node.js';
+
+export const realFactory: NodeFactory = (opts) => new KelipsNode(opts);
+
+export const wireCodec: Codec = {
+  wireFormat: true,
+  encode: (msg) => encode(msg),
+  decode: (buf) => {
+    const r = decode(buf);
+    if (!r.ok) return r;
+    // Nodes never send client messages to each other; the simulator treats one as undecodable.
+    if (isClientMessage(r.msg)) return { ok: false, reason: 'client-message', detail: `type ${r.msg.type}` };
+    return { ok: true, msg: r.msg };
+  },
+};
+
+export const REAL = { factory: realFactory, codec: wireCodec };
