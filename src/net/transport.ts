@@ -22,6 +22,8 @@ export interface Transport {
   send(to: Address, bytes: Uint8Array): void;
   /** The one receiver of every datagram. Set it before traffic is expected; later calls replace it. */
   onDatagram(handler: DatagramHandler): void;
+  /** Resolves once every datagram queued so far has been handed to the kernel (or failed). */
+  flush(): Promise<void>;
   close(): Promise<void>;
   readonly stats: TransportStats;
 }
@@ -65,6 +67,16 @@ export class UdpTransport implements Transport {
   private handler: DatagramHandler = () => {};
   private readonly dest = new Map<string, { host: string; port: number } | null>();
   private closed = false;
+  private inflight = 0;
+  private flushWaiters: (() => void)[] = [];
+  private readonly sent = (): void => {
+    if (--this.inflight === 0 && this.flushWaiters.length > 0) for (const w of this.flushWaiters.splice(0)) w();
+  };
+  private readonly failed = (err: Error, to: Address): void => {
+    this.stats.sendErrors++;
+    this.opts.onSendError?.(err, to);
+    this.sent();
+  };
 
   private constructor(
     private readonly sock: SocketAsPromised,
@@ -138,10 +150,13 @@ export class UdpTransport implements Transport {
       this.stats.badDestination++;
       return;
     }
-    this.sock.send(bytes, d.port, d.host).then(undefined, (err: Error) => {
-      this.stats.sendErrors++;
-      this.opts.onSendError?.(err, to);
-    });
+    this.inflight++;
+    this.sock.send(bytes, d.port, d.host).then(this.sent, (err: Error) => this.failed(err, to));
+  }
+
+  flush(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push(resolve));
   }
 
   private resolve(to: Address): { host: string; port: number } | null {

@@ -1,0 +1,289 @@
+/**
+ * The running agent: wires the data dir, the UDP transport, the driver and core, metrics, logs, the HTTP server
+ * and kelips-ctl's client messages together, and stops them in order (graceful leave first).
+ */
+import { randomBytes } from 'node:crypto';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { KelipsNode } from '../core/node.js';
+import { SeededRng } from '../core/rng.js';
+import type { CoreEvent } from '../core/types.js';
+import { formatHostPort, isWildcard, parseHostPort } from '../net/address.js';
+import { Driver } from '../net/driver.js';
+import { UdpTransport } from '../net/transport.js';
+import { canonicaliseAddress } from '../wire/index.js';
+import { ClientServer } from './clientserver.js';
+import { AgentConfigError, type AgentConfig } from './config.js';
+import { HttpServer } from './http.js';
+import { LocalApi } from './localapi.js';
+import { logEvent, type Logger } from './logger.js';
+import { AgentMetrics } from './metrics.js';
+import { DataDir, DataDirError } from './persistence.js';
+import { version } from './version.js';
+
+export interface Agent {
+  readonly address: string;
+  readonly bound: string;
+  readonly metricsAddress: string | null;
+  readonly node: KelipsNode;
+  readonly driver: Driver;
+  readonly api: LocalApi;
+  readonly transport: UdpTransport;
+  /** Graceful stop: leave the cluster, send the Leave datagrams, save, close. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Send-error and reject lines are summarised: at most one line per this many ms. */
+const NOISY_LOG_INTERVAL_MS = 10_000;
+
+export async function startAgent(config: AgentConfig, log: Logger): Promise<Agent> {
+  // 1. The data dir: this start's incarnation (persisted before first use) and what we published before.
+  let dataDir: DataDir;
+  try {
+    dataDir = DataDir.open(config.dataDir);
+  } catch (err) {
+    if (err instanceof DataDirError) throw new AgentConfigError('data-dir', `invalid data-dir (${config.dataDir}): ${err.message}`);
+    throw err;
+  }
+  const incarnation = dataDir.nextIncarnation();
+  const published = dataDir.readPublished();
+
+  // 2. Seeds (host names resolved now) and the socket.
+  const transport = await UdpTransport.open({
+    bind: config.bind,
+    recvBufferBytes: config.recvBufferBytes,
+    sendBufferBytes: config.sendBufferBytes,
+    onSendError: rateLimited(log, 'send-failed', (err, to) => [{ event: 'send-failed', to, err: err.message }, `UDP send to ${to} failed: ${err.message}`]),
+    onSocketError: (err) => log.error({ event: 'socket-error', err: err.message }, `UDP socket error: ${err.message}`),
+  });
+  try {
+    const address = advertiseAddress(config, transport.localAddress);
+    const seeds = await resolveSeeds(config.join, transport.localAddress.startsWith('[') ? 6 : 4, log);
+    const core = config.core;
+
+    // 3. The core, the driver, the API.
+    const rng = new SeededRng(randomBytes(4).readUInt32LE(0));
+    const startedAt = performance.now();
+    const node = new KelipsNode({ config: core, self: address, incarnation, rng, now: startedAt, seeds: seeds.filter((s) => s !== address), published });
+    dataDir.setPublishedSource(() => node.publishedTuples());
+
+    let metrics: AgentMetrics | null = null;
+    let api: LocalApi | null = null;
+    let clients: ClientServer | null = null;
+    const onEvents = (events: CoreEvent[]) => {
+      for (const e of events) {
+        metrics?.onEvent(e);
+        logEvent(log, e);
+        if (e.type === 'incarnation-bumped') {
+          try {
+            dataDir.saveIncarnation(e.incarnation);
+          } catch (err) {
+            log.error({ event: 'persist-failed', err: (err as Error).message }, `cannot save the incarnation: ${(err as Error).message}`);
+          }
+        }
+      }
+      api?.onEvents(events);
+    };
+    const driver = new Driver({
+      core: node,
+      transport,
+      datagramBytesMax: core.datagramBytesMax,
+      onEvents,
+      onClientRequest: (req, from) => clients?.handle(req, from),
+      onReject: (reason, detail, from) => {
+        if (log.isLevelEnabled('debug')) log.debug({ event: 'wire-reject', reason, detail, from }, `rejected a datagram from ${from}: ${reason}`);
+      },
+      onEncodeError: (err, msg) => log.error({ event: 'encode-failed', type: msg.type, err: err.message }, `could not encode a message of type ${msg.type}: ${err.message}`),
+    });
+    const founder = seeds.length === 0;
+    api = new LocalApi({
+      node,
+      driver,
+      dataDir,
+      cluster: core.cluster,
+      groups: core.groups,
+      version: version(),
+      startedAt,
+      inflightMax: core.pendingMax,
+      founder,
+      onPersistError: (err) => log.error({ event: 'persist-failed', err: err.message }, `cannot save published tuples: ${err.message}`),
+    });
+    const theApi = api;
+    clients = new ClientServer(api, driver, core.groups, node.group, (err) => log.error({ event: 'client-error', err: err.message }, `client request failed: ${err.message}`));
+
+    metrics = new AgentMetrics({
+      info: () => ({ cluster: core.cluster, group: node.group, address, version: version() }),
+      incarnation: () => node.incarnation,
+      ready: () => theApi.ready(),
+      members: () => theApi.members(),
+      groups: () => core.groups,
+      ownGroup: () => node.group,
+      contactsByGroup: () => theApi.contactsByGroup(),
+      tuplesStored: () => node.tupleCount,
+      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted).length,
+      coreDrops: () => node.counters.drops,
+      net: () => driver.net,
+    });
+
+    // 4. HTTP.
+    let http: HttpServer | null = null;
+    let metricsAddress: string | null = null;
+    if (config.metrics !== null) {
+      const m = parseHostPort(config.metrics, { allowPortZero: true }) as { host: string; port: number };
+      http = new HttpServer({ api, metrics, onError: (err) => log.error({ event: 'http-error', err: err.message }, `HTTP: ${err.message}`) });
+      try {
+        const info = await http.listen(m.host, m.port);
+        metricsAddress = formatHostPort(info.address, info.port);
+      } catch (err) {
+        throw new Error(`cannot listen for HTTP on ${config.metrics} (--metrics): ${(err as Error).message}`);
+      }
+    }
+
+    driver.start();
+    const b = transport.buffers;
+    log.info(
+      {
+        event: 'started',
+        address,
+        bind: transport.localAddress,
+        cluster: core.cluster,
+        groups: core.groups,
+        group: node.group,
+        incarnation,
+        seeds,
+        metrics: metricsAddress,
+        dataDir: config.dataDir,
+        published: published.length,
+        preset: config.preset,
+        gossipIntervalMs: core.gossipIntervalMs,
+        udpRecvBufferBytes: b.recvObtained,
+        udpSendBufferBytes: b.sendObtained,
+        version: version(),
+      },
+      `kelips ${version()} started: ${address} group ${node.group}/${core.groups} incarnation ${incarnation}` +
+        (metricsAddress ? `, metrics on http://${metricsAddress}/metrics` : ''),
+    );
+    if (b.recvObtained < b.recvRequested)
+      log.warn(
+        { event: 'udp-buffer-small', requested: b.recvRequested, obtained: b.recvObtained },
+        `UDP receive buffer is ${b.recvObtained} bytes, asked ${b.recvRequested}: bursts may be dropped. Raise it: sysctl -w net.core.rmem_max=${b.recvRequested}`,
+      );
+
+    let stopping: Promise<void> | null = null;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        driver.run((now) => node.leave(now));
+        driver.stop();
+        theApi.abortAll('the agent is stopping');
+        await withTimeout(transport.flush(), 500);
+        await withTimeout(dataDir.flush(), 500);
+        try {
+          dataDir.savePublishedSync();
+        } catch (err) {
+          log.error({ event: 'persist-failed', err: (err as Error).message }, `cannot save published tuples: ${(err as Error).message}`);
+        }
+        if (http !== null) await withTimeout(http.close(), 300);
+        await withTimeout(transport.close(), 300);
+        log.info({ event: 'stopped' }, 'stopped');
+      })();
+      return stopping;
+    };
+
+    return { address, bound: transport.localAddress, metricsAddress, node, driver, api, transport, stop };
+  } catch (err) {
+    await transport.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** The advertised address: --advertise, else the bound address, else (wildcard bind) an interface address. */
+function advertiseAddress(config: AgentConfig, bound: string): string {
+  const b = parseHostPort(bound, { allowPortZero: true }) as { host: string; port: number; family: number };
+  let text: string;
+  if (config.advertise !== null) text = config.advertise;
+  else if (!isWildcard(b.host)) text = bound;
+  else {
+    const ip = firstInterfaceAddress(b.host === '::' ? 6 : 4);
+    if (ip === null)
+      throw new AgentConfigError('advertise', `invalid advertise: bound to ${bound} and no non-loopback interface address found; set --advertise IP:PORT`);
+    text = formatHostPort(ip, b.port);
+  }
+  const canon = canonicaliseAddress(text);
+  if (canon === null) throw new AgentConfigError('advertise', `invalid advertise: ${text} is not an address other nodes can use`);
+  return canon;
+}
+
+function firstInterfaceAddress(family: 4 | 6): string | null {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.internal) continue;
+      if (family === 4 && a.family === 'IPv4') return a.address;
+      if (family === 6 && a.family === 'IPv6' && !a.address.startsWith('fe80')) return a.address;
+    }
+  }
+  if (family === 6) return firstInterfaceAddress(4);
+  return null;
+}
+
+/** Seeds as canonical addresses; host names resolved (every address of a name), retried a few times. */
+async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger): Promise<string[]> {
+  const out: string[] = [];
+  for (const s of join) {
+    const p = parseHostPort(s, { allowHostname: true }) as { host: string; port: number; family: number };
+    if (p.family !== 0) {
+      const c = canonicaliseAddress(formatHostPort(p.host, p.port));
+      if (c !== null) out.push(c);
+      continue;
+    }
+    let resolved = false;
+    for (let attempt = 0; attempt < 5 && !resolved; attempt++) {
+      try {
+        const addrs = await dnsLookup(p.host, { all: true, family: family === 6 ? 0 : 4 });
+        for (const a of addrs) {
+          const c = canonicaliseAddress(formatHostPort(a.address, p.port));
+          if (c !== null && !out.includes(c)) out.push(c);
+        }
+        resolved = addrs.length > 0;
+      } catch (err) {
+        if (attempt === 4) log.warn({ event: 'seed-unresolved', seed: s, err: (err as Error).message }, `cannot resolve seed ${s}: ${(err as Error).message}`);
+        else await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      }
+    }
+  }
+  if (join.length > 0 && out.length === 0) throw new Error(`none of the seeds (--join ${join.join(',')}) could be resolved`);
+  return out;
+}
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+    );
+  });
+}
+
+/** A logger callback that writes at most one warn line per interval, with how many it summarised. */
+function rateLimited<A extends unknown[]>(log: Logger, _key: string, fmt: (...args: A) => [Record<string, unknown>, string]): (...args: A) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (...args: A) => {
+    const now = performance.now();
+    if (now - last < NOISY_LOG_INTERVAL_MS) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    const [fields, msg] = fmt(...args);
+    log.warn({ ...fields, suppressed }, suppressed > 0 ? `${msg} (${suppressed} more since the last report)` : msg);
+    suppressed = 0;
+  };
+}

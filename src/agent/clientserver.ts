@@ -1,0 +1,198 @@
+/**
+ * Answers kelips-ctl's client messages (src/wire/client.ts) that arrive on the gossip UDP port: each request is
+ * run through the local API and answered to the UDP source it came from. Members and Contacts replies are cut
+ * into datagram-sized chunks; kelips-ctl asks for each chunk by number.
+ */
+import type { ContactView, MemberView } from '../core/api.js';
+import { groupOfNode } from '../core/hash.js';
+import { LookupStatus, type Address, type LookupResult, type PublishResult } from '../core/types.js';
+import type { Driver } from '../net/driver.js';
+import {
+  ClientCode,
+  ClientMessageType,
+  ClientOp,
+  chunkContactRows,
+  chunkMemberRows,
+  errorReply,
+  CLIENT_VERSION_CHARS_MAX,
+  type ClientReply,
+  type ClientRequest,
+  type ContactRow,
+  type MemberRow,
+} from '../wire/index.js';
+import type { ApiError, LocalApi } from './localapi.js';
+
+const U32_MAX = 0xffff_ffff;
+
+export class ClientServer {
+  constructor(
+    private readonly api: LocalApi,
+    private readonly driver: Driver,
+    private readonly groups: number,
+    private readonly ownGroup: number,
+    private readonly onError?: (err: Error) => void,
+  ) {}
+
+  handle(req: ClientRequest, from: Address): void {
+    try {
+      this.dispatch(req, from);
+    } catch (err) {
+      this.onError?.(err as Error);
+      this.reply(from, errorReply(req, ClientCode.Unavailable, `internal error: ${(err as Error).message}`));
+    }
+  }
+
+  private dispatch(req: ClientRequest, from: Address): void {
+    switch (req.op) {
+      case ClientOp.Lookup:
+        return this.api.lookup(req.name, (err, r) => this.reply(from, err ? errorFor(req, err) : lookupReply(req.id, r!)));
+      case ClientOp.Publish:
+        return this.api.publish(req.name, req.location, (err, r) => this.reply(from, err ? errorFor(req, err) : publishReply(req.id, req.op, r!)));
+      case ClientOp.Unpublish:
+        return this.api.unpublish(req.name, (err, r) => this.reply(from, err ? errorFor(req, err) : publishReply(req.id, req.op, r!)));
+      case ClientOp.Members: {
+        const group = req.group ?? this.ownGroup;
+        if (group >= this.groups) return this.reply(from, errorReply(req, ClientCode.BadRequest, `group ${group} does not exist: k = ${this.groups}`));
+        if (group !== this.ownGroup) {
+          const contact = this.api.contacts().find((c) => c.group === group)?.addr;
+          return this.reply(
+            from,
+            errorReply(
+              req,
+              ClientCode.Unavailable,
+              `this node is in group ${this.ownGroup} and keeps the view of that group only; ` +
+                (contact ? `ask ${contact}, a member of group ${group}` : `it knows no member of group ${group}`),
+            ),
+          );
+        }
+        const rows = this.api.members().map((m) => memberRow(m, this.groups));
+        const chunks = chunkMemberRows(rows);
+        if (req.chunk >= chunks.length) return this.reply(from, errorReply(req, ClientCode.BadRequest, `chunk ${req.chunk} does not exist: ${chunks.length} chunks`));
+        return this.reply(from, { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Members, code: ClientCode.Ok, chunk: req.chunk, chunks: chunks.length, payload: chunks[req.chunk]! });
+      }
+      case ClientOp.Contacts: {
+        const rows = this.api.contacts().map(contactRow);
+        const chunks = chunkContactRows(rows);
+        if (req.chunk >= chunks.length) return this.reply(from, errorReply(req, ClientCode.BadRequest, `chunk ${req.chunk} does not exist: ${chunks.length} chunks`));
+        return this.reply(from, { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Contacts, code: ClientCode.Ok, chunk: req.chunk, chunks: chunks.length, payload: chunks[req.chunk]! });
+      }
+      case ClientOp.Status: {
+        const s = this.api.status();
+        return this.reply(from, {
+          type: ClientMessageType.Reply,
+          id: req.id,
+          op: ClientOp.Status,
+          code: ClientCode.Ok,
+          chunk: 0,
+          chunks: 1,
+          payload: {
+            address: s.address,
+            cluster: s.cluster,
+            groups: s.groups,
+            group: s.group,
+            incarnation: s.incarnation,
+            heartbeat: s.heartbeat,
+            uptimeMs: s.uptimeMs,
+            membersAlive: s.membersAlive,
+            membersSuspect: s.membersSuspect,
+            contacts: s.contacts,
+            groupsWithoutContact: s.groupsWithoutContact,
+            tuples: s.tuples,
+            published: s.published,
+            joined: s.joined,
+            synced: s.synced,
+            version: s.version.slice(0, CLIENT_VERSION_CHARS_MAX),
+          },
+        });
+      }
+      case ClientOp.Ping: {
+        const s = this.api.status();
+        return this.reply(from, {
+          type: ClientMessageType.Reply,
+          id: req.id,
+          op: ClientOp.Ping,
+          code: ClientCode.Ok,
+          chunk: 0,
+          chunks: 1,
+          payload: { address: s.address, cluster: s.cluster, groups: s.groups, group: s.group, incarnation: s.incarnation },
+        });
+      }
+    }
+  }
+
+  private reply(to: Address, reply: ClientReply): void {
+    this.driver.sendClientReply(to, reply);
+  }
+}
+
+function errorFor(req: ClientRequest, err: ApiError): ClientReply {
+  if (err.apiCode === 'busy') return errorReply(req, ClientCode.Busy, err.message);
+  if (err.apiCode === 'unavailable') {
+    // A lookup that cannot run (the agent is stopping) is an unavailable result, not an error reply.
+    if (req.op === ClientOp.Lookup)
+      return lookupReply(req.id, { id: req.id, name: req.name, status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null });
+    return errorReply(req, ClientCode.Unavailable, err.message);
+  }
+  return errorReply(req, ClientCode.BadRequest, err.message);
+}
+
+function lookupReply(id: number, r: LookupResult): ClientReply {
+  const found = r.status === LookupStatus.Found && r.locations.length > 0;
+  const notFound = !found && r.status === LookupStatus.NotFound;
+  const status = found ? LookupStatus.Found : notFound ? LookupStatus.NotFound : LookupStatus.Unavailable;
+  return {
+    type: ClientMessageType.Reply,
+    id,
+    op: ClientOp.Lookup,
+    code: found ? ClientCode.Ok : notFound ? ClientCode.NotFound : ClientCode.Unavailable,
+    chunk: 0,
+    chunks: 1,
+    payload: {
+      status,
+      locations: found ? r.locations : [],
+      hops: r.hops,
+      attempts: r.attempts,
+      latencyMs: Math.max(0, r.latencyMs),
+      answeredBy: r.answeredBy,
+    },
+  } as ClientReply;
+}
+
+function publishReply(id: number, op: ClientOp.Publish | ClientOp.Unpublish, r: PublishResult): ClientReply {
+  return {
+    type: ClientMessageType.Reply,
+    id,
+    op,
+    code: ClientCode.Ok,
+    chunk: 0,
+    chunks: 1,
+    payload: { status: r.status, storedAt: r.storedAt, latencyMs: Math.max(0, r.latencyMs) },
+  };
+}
+
+function clampU32(n: number): number {
+  return Math.min(U32_MAX, Math.max(0, Math.round(n)));
+}
+
+export function memberRow(m: MemberView, groups: number): MemberRow {
+  return {
+    addr: m.addr,
+    incarnation: m.incarnation,
+    heartbeat: m.heartbeat,
+    ageMs: clampU32(m.ageMs),
+    rttMs: m.rttMs === null ? null : Math.max(0, m.rttMs),
+    state: m.state,
+    group: groupOfNode(m.addr, groups),
+  };
+}
+
+export function contactRow(c: ContactView): ContactRow {
+  return {
+    group: c.group,
+    addr: c.addr,
+    incarnation: c.incarnation,
+    rttMs: c.rttMs === null ? null : Math.max(0, c.rttMs),
+    ageMs: clampU32(c.ageMs),
+    misses: c.misses,
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * Logs: pino JSON lines on stdout, one line per event worth an operator's time. Nothing is logged per datagram at
+ * info level: lookups, publishes, stored and expired tuples, contacts added and RTT-driven contact swaps are
+ * debug. Every line has `event` (a stable name to filter on) and `msg` (for humans).
+ *
+ * | level | events |
+ * |-------|--------|
+ * | info  | started, joined, synced, member-joined, member-rejoined, member-refuted, member-removed (left), contact-replaced (unresponsive, stale, removed, left), leaving, stopped |
+ * | warn  | member-suspected, member-removed (failed), cluster-mismatch, incarnation-bumped, local-stall, small UDP buffer |
+ * | error | fatal start-up problems, encode failures (a bug) |
+ * | debug | lookup-done, publish-done, tuple-stored, tuple-expired, contact-added, contact-replaced (better-rtt), wire rejects |
+ */
+import pino, { type Logger } from 'pino';
+import { LookupStatus, type CoreEvent } from '../core/types.js';
+import type { LogLevel } from './config.js';
+
+export type { Logger };
+
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ fd: 1, sync: true }),
+  );
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  [LookupStatus.Found]: 'found',
+  [LookupStatus.NotFound]: 'not_found',
+  [LookupStatus.NotReady]: 'not_ready',
+  [LookupStatus.Unavailable]: 'unavailable',
+};
+
+/** Turn one core event into (at most) one log line. */
+export function logEvent(log: Logger, e: CoreEvent): void {
+  switch (e.type) {
+    case 'joined':
+      log.info({ event: 'joined', seed: e.viaSeed, members: e.members }, `joined the cluster through ${e.viaSeed}`);
+      return;
+    case 'synced':
+      log.info({ event: 'synced', from: e.from, tuples: e.tuples, members: e.members }, `state transfer done: ${e.members} members, ${e.tuples} tuples`);
+      return;
+    case 'member-joined':
+      log.info({ event: 'member-joined', member: e.addr, incarnation: e.incarnation }, `member ${e.addr} joined`);
+      return;
+    case 'member-rejoined':
+      log.info(
+        { event: 'member-rejoined', member: e.addr, incarnation: e.incarnation, previous: e.previous },
+        `member ${e.addr} rejoined (incarnation ${e.previous} -> ${e.incarnation})`,
+      );
+      return;
+    case 'member-suspected':
+      log.warn(
+        { event: 'member-suspected', member: e.addr, incarnation: e.incarnation, silentMs: e.silentMs },
+        `member ${e.addr} suspected: silent for ${e.silentMs} ms`,
+      );
+      return;
+    case 'member-refuted':
+      log.info({ event: 'member-refuted', member: e.addr, incarnation: e.incarnation }, `member ${e.addr} is alive again`);
+      return;
+    case 'member-removed':
+      if (e.reason === 'failed')
+        log.warn({ event: 'member-removed', member: e.addr, incarnation: e.incarnation, reason: e.reason }, `member ${e.addr} removed: failed`);
+      else log.info({ event: 'member-removed', member: e.addr, incarnation: e.incarnation, reason: e.reason }, `member ${e.addr} left`);
+      return;
+    case 'contact-added':
+      log.debug({ event: 'contact-added', group: e.group, contact: e.addr }, `contact ${e.addr} added for group ${e.group}`);
+      return;
+    case 'contact-replaced': {
+      const fields = { event: 'contact-replaced', group: e.group, old: e.old, contact: e.addr, reason: e.reason };
+      const msg = `contact ${e.old} for group ${e.group} replaced by ${e.addr ?? 'nobody'} (${e.reason})`;
+      if (e.reason === 'better-rtt') log.debug(fields, msg);
+      else log.info(fields, msg);
+      return;
+    }
+    case 'mismatch':
+      log.warn(
+        { event: 'cluster-mismatch', from: e.from, cluster: e.cluster, groups: e.groups },
+        `ignoring ${e.from}: it belongs to cluster "${e.cluster}" with k=${e.groups}`,
+      );
+      return;
+    case 'incarnation-bumped':
+      log.warn(
+        { event: 'incarnation-bumped', incarnation: e.incarnation, reason: e.reason },
+        `another node declared this one dead: refuting with incarnation ${e.incarnation}`,
+      );
+      return;
+    case 'local-stall':
+      log.warn({ event: 'local-stall', stalledMs: e.stalledMs }, `this process stalled for ${e.stalledMs} ms (paused or overloaded)`);
+      return;
+    case 'left':
+      log.info({ event: 'leaving' }, 'leaving the cluster');
+      return;
+    case 'lookup-done':
+      if (log.isLevelEnabled('debug')) {
+        const r = e.result;
+        log.debug(
+          { event: 'lookup-done', name: r.name, status: STATUS_NAMES[r.status], hops: r.hops, attempts: r.attempts, latencyMs: r.latencyMs, answeredBy: r.answeredBy },
+          `lookup ${r.name}: ${STATUS_NAMES[r.status]}`,
+        );
+      }
+      return;
+    case 'publish-done':
+      if (log.isLevelEnabled('debug')) {
+        const r = e.result;
+        log.debug(
+          { event: 'publish-done', name: r.name, deleted: r.deleted, status: r.status, storedAt: r.storedAt, latencyMs: r.latencyMs },
+          `${r.deleted ? 'unpublish' : 'publish'} ${r.name}: ${r.status}`,
+        );
+      }
+      return;
+    case 'tuple-stored':
+      log.debug({ event: 'tuple-stored', name: e.name, owner: e.owner, fresh: e.fresh }, `stored ${e.name} from ${e.owner}`);
+      return;
+    case 'tuple-expired':
+      log.debug({ event: 'tuple-expired', name: e.name, owner: e.owner }, `tuple ${e.name} of ${e.owner} expired`);
+      return;
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * Prometheus metrics (prom-client). The names are a contract: dashboards and alerts are written against them.
+ *
+ * Gauges that mirror state (view, contacts, tuples, readiness) and counters the core and the driver keep as plain
+ * numbers are read at scrape time (collect()), so nothing is counted twice and nothing per datagram touches
+ * prom-client. Counters derived from core events (lookups, publishes, detector, membership, contacts) are
+ * incremented as the events arrive. prom-client's default process metrics carry the same `kelips_` prefix.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DROP_REASONS, type MemberView } from '../core/api.js';
+import { LookupStatus, MemberState, type CoreEvent } from '../core/types.js';
+import type { NetCounters } from '../net/driver.js';
+
+/** What the metrics read at scrape time. */
+export interface MetricsSource {
+  info(): { cluster: string; group: number; address: string; version: string };
+  incarnation(): number;
+  ready(): boolean;
+  members(): MemberView[];
+  /** Number of affinity groups (k) and the node's own group. */
+  groups(): number;
+  ownGroup(): number;
+  /** Live contacts of each foreign group. */
+  contactsByGroup(): Map<number, number>;
+  tuplesStored(): number;
+  tuplesPublished(): number;
+  coreDrops(): Readonly<Record<string, number>>;
+  net(): NetCounters;
+}
+
+/** Lookup latency buckets (seconds): loopback answers in ~0.1 ms, a LAN in ~1 ms, timeouts in 0.3-3 s. */
+export const LOOKUP_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+const HOPS = ['0', '1', '2', '3+'] as const;
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly lookups: Counter<'result'>;
+  private readonly lookupsByHops: Counter<'hops'>;
+  private readonly lookupDuration: Histogram<string>;
+  private readonly publishes: Counter<'result'>;
+  private readonly suspected: Counter<string>;
+  private readonly removed: Counter<'reason'>;
+  private readonly refuted: Counter<string>;
+  private readonly joins: Counter<string>;
+  private readonly leaves: Counter<string>;
+  private readonly contactsReplaced: Counter<'reason'>;
+
+  constructor(src: MetricsSource, opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'kelips_' });
+
+    new Gauge({
+      name: 'kelips_node_info',
+      help: 'Always 1; labels describe this node: cluster, affinity group, advertised address, software version.',
+      labelNames: ['cluster', 'group', 'address', 'version'],
+      registers,
+      collect() {
+        const i = src.info();
+        this.reset();
+        this.set({ cluster: i.cluster, group: String(i.group), address: i.address, version: i.version }, 1);
+      },
+    });
+    new Gauge({
+      name: 'kelips_node_incarnation',
+      help: 'Incarnation of this node: grows at every start and when it refutes being declared dead.',
+      registers,
+      collect() {
+        this.set(src.incarnation());
+      },
+    });
+    new Gauge({
+      name: 'kelips_node_ready',
+      help: '1 when the node has joined and holds contacts (what /readyz reports), else 0.',
+      registers,
+      collect() {
+        this.set(src.ready() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'kelips_view_members',
+      help: 'Members of this node\'s affinity group view, by state (the node itself counts as alive).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        let alive = 0;
+        let suspect = 0;
+        for (const m of src.members()) if (m.state === MemberState.Suspect) suspect++;
+        else alive++;
+        this.set({ state: 'alive' }, alive);
+        this.set({ state: 'suspect' }, suspect);
+      },
+    });
+    new Gauge({
+      name: 'kelips_contacts',
+      help: 'Live contacts held for each foreign affinity group.',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        const by = src.contactsByGroup();
+        const own = src.ownGroup();
+        for (let g = 0; g < src.groups(); g++) if (g !== own) this.set({ group: String(g) }, by.get(g) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'kelips_contacts_groups_missing',
+      help: 'Foreign affinity groups for which this node holds no contact (lookups there need a contact search).',
+      registers,
+      collect() {
+        const by = src.contactsByGroup();
+        const own = src.ownGroup();
+        let missing = 0;
+        for (let g = 0; g < src.groups(); g++) if (g !== own && (by.get(g) ?? 0) === 0) missing++;
+        this.set(missing);
+      },
+    });
+    new Gauge({
+      name: 'kelips_filetuples_stored',
+      help: 'Filetuples stored by this node (names of its own affinity group, all owners).',
+      registers,
+      collect() {
+        this.set(src.tuplesStored());
+      },
+    });
+    new Gauge({
+      name: 'kelips_filetuples_published',
+      help: 'Tuples this node owns and keeps refreshing (kept in the data dir across restarts).',
+      registers,
+      collect() {
+        this.set(src.tuplesPublished());
+      },
+    });
+
+    new Counter({
+      name: 'kelips_net_datagrams_sent_total',
+      help: 'Datagrams handed to the socket, by message type.',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [type, n] of Object.entries(src.net().sent)) this.inc({ type }, n);
+      },
+    });
+    new Counter({
+      name: 'kelips_net_datagrams_received_total',
+      help: 'Datagrams received and decoded, by message type.',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [type, n] of Object.entries(src.net().received)) this.inc({ type }, n);
+      },
+    });
+    new Counter({
+      name: 'kelips_net_bytes_sent_total',
+      help: 'UDP payload bytes handed to the socket.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(src.net().bytesSent);
+      },
+    });
+    new Counter({
+      name: 'kelips_net_bytes_received_total',
+      help: 'UDP payload bytes received.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(src.net().bytesReceived);
+      },
+    });
+    new Counter({
+      name: 'kelips_net_datagrams_dropped_total',
+      help: 'Datagrams or entries dropped, by reason: wire rejects (undecodable input), protocol drops (core limits, mismatches, stale news) and send failures.',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        const net = src.net();
+        const drops = src.coreDrops();
+        for (const r of DROP_REASONS) this.inc({ reason: r }, drops[r] ?? 0);
+        for (const [r, n] of Object.entries(net.rejects)) this.inc({ reason: r }, n);
+        this.inc({ reason: 'send-failed' }, net.sendErrors);
+        this.inc({ reason: 'encode-failed' }, net.encodeErrors);
+      },
+    });
+
+    this.lookups = new Counter({
+      name: 'kelips_lookups_total',
+      help: 'Lookups this node ran for its applications and kelips-ctl, by result.',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['found', 'not_found', 'unavailable']) this.lookups.inc({ result }, 0);
+    this.lookupsByHops = new Counter({
+      name: 'kelips_lookups_by_hops_total',
+      help: 'Answered lookups by hops: 0 own group, 1 a contact answered, 2+ a contact had to be found first.',
+      labelNames: ['hops'],
+      registers,
+    });
+    for (const hops of HOPS) this.lookupsByHops.inc({ hops }, 0);
+    this.lookupDuration = new Histogram({
+      name: 'kelips_lookup_duration_seconds',
+      help: 'Time from a lookup command to its result (any result), as the core measured it.',
+      buckets: LOOKUP_BUCKETS_S,
+      registers,
+    });
+    this.publishes = new Counter({
+      name: 'kelips_publishes_total',
+      help: 'Publishes and unpublishes by this node, by result: stored (the name\'s group confirmed) or queued (retried by refresh).',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of ['stored', 'queued']) this.publishes.inc({ result }, 0);
+    this.suspected = new Counter({
+      name: 'kelips_detector_suspected_total',
+      help: 'Members of the affinity group that became suspect (heartbeat silent for the suspect timeout).',
+      registers,
+    });
+    this.removed = new Counter({
+      name: 'kelips_detector_removed_total',
+      help: 'Members removed from the affinity group view: failed (silent for the fail timeout) or left (graceful).',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['failed', 'left']) this.removed.inc({ reason }, 0);
+    this.refuted = new Counter({
+      name: 'kelips_detector_refuted_total',
+      help: 'Suspect members found alive again (their heartbeat advanced).',
+      registers,
+    });
+    this.joins = new Counter({
+      name: 'kelips_membership_joins_total',
+      help: 'Members that joined or rejoined (higher incarnation) this node\'s affinity group view.',
+      registers,
+    });
+    this.leaves = new Counter({
+      name: 'kelips_membership_leaves_total',
+      help: 'Members of the affinity group that left gracefully.',
+      registers,
+    });
+    this.contactsReplaced = new Counter({
+      name: 'kelips_contacts_replaced_total',
+      help: 'Contacts replaced, by reason: unresponsive, stale, better-rtt, removed, left.',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const reason of ['unresponsive', 'stale', 'better-rtt', 'removed', 'left']) this.contactsReplaced.inc({ reason }, 0);
+  }
+
+  onEvent(e: CoreEvent): void {
+    switch (e.type) {
+      case 'lookup-done': {
+        const r = e.result;
+        const result = r.status === LookupStatus.Found ? 'found' : r.status === LookupStatus.NotFound ? 'not_found' : 'unavailable';
+        this.lookups.inc({ result });
+        if (result !== 'unavailable') this.lookupsByHops.inc({ hops: r.hops >= 3 ? '3+' : String(r.hops) });
+        // Every lookup, unavailable ones too: this is what applications waited.
+        this.lookupDuration.observe(r.latencyMs / 1000);
+        return;
+      }
+      case 'publish-done':
+        this.publishes.inc({ result: e.result.status });
+        return;
+      case 'member-suspected':
+        this.suspected.inc();
+        return;
+      case 'member-refuted':
+        this.refuted.inc();
+        return;
+      case 'member-removed':
+        this.removed.inc({ reason: e.reason });
+        if (e.reason === 'left') this.leaves.inc();
+        return;
+      case 'member-joined':
+      case 'member-rejoined':
+        this.joins.inc();
+        return;
+      case 'contact-replaced':
+        this.contactsReplaced.inc({ reason: e.reason });
+        return;
+      default:
+        return;
+    }
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
