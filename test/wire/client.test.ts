@@ -1,0 +1,253 @@
+import { describe, expect, it } from 'vitest';
+import { LookupStatus, MemberState } from '../../src/core/types.js';
+import type {
+  ClientMessage,
+  ClientReply,
+  ClientRequest,
+  ContactRow,
+  MemberRow,
+  StatusPayload,
+} from '../../src/wire/index.js';
+import {
+  chunkContactRows,
+  chunkMemberRows,
+  chunkRows,
+  CLIENT_DATAGRAM_BYTES,
+  ClientCode,
+  ClientMessageType,
+  ClientOp,
+  decode,
+  encode,
+  errorReply,
+  isClientMessage,
+  WireEncodeError,
+} from '../../src/wire/index.js';
+import { clientToArray } from '../../src/wire/client-codec.js';
+import { MAX, U32, V4, V6, V6MAPPED } from './fixtures.js';
+import { cbor, raw } from './raw-cbor.js';
+
+const REQ = ClientMessageType.Request;
+const REP = ClientMessageType.Reply;
+
+function roundTrip(m: ClientMessage): ClientMessage {
+  const frozen = structuredClone(m);
+  const buf = encode(m);
+  expect(m).toStrictEqual(frozen);
+  const r = decode(buf);
+  if (!r.ok) throw new Error(`${r.reason}: ${r.detail}`);
+  expect(isClientMessage(r.msg)).toBe(true);
+  return r.msg as ClientMessage;
+}
+
+const requests: ClientRequest[] = [
+  { type: REQ, id: 0, op: ClientOp.Lookup, name: 'a' },
+  { type: REQ, id: MAX, op: ClientOp.Lookup, name: 'ünï/日本/😀'.padEnd(1024, 'x') },
+  { type: REQ, id: 1, op: ClientOp.Publish, name: 'f', location: 'http://h/f' },
+  { type: REQ, id: 2, op: ClientOp.Unpublish, name: 'f' },
+  { type: REQ, id: 3, op: ClientOp.Members, group: null, chunk: 0 },
+  { type: REQ, id: 3, op: ClientOp.Members, group: 65534, chunk: 65534 },
+  { type: REQ, id: 4, op: ClientOp.Contacts, chunk: 7 },
+  { type: REQ, id: 5, op: ClientOp.Status },
+  { type: REQ, id: 6, op: ClientOp.Ping },
+];
+
+const status: StatusPayload = {
+  address: V6, cluster: 'kelips', groups: 100, group: 99, incarnation: 7, heartbeat: MAX, uptimeMs: 2 ** 40,
+  membersAlive: 100, membersSuspect: 0, contacts: 198, groupsWithoutContact: 1, tuples: 12, published: 3,
+  joined: true, synced: false, version: '0.1.0',
+};
+
+const memberRow = (addr: string, i: number): MemberRow => ({
+  addr, incarnation: i, heartbeat: i * 1000, ageMs: i, rttMs: i % 3 === 0 ? null : i + 0.25,
+  state: i % 5 === 0 ? MemberState.Suspect : MemberState.Alive, group: 3,
+});
+const contactRow = (addr: string, i: number): ContactRow => ({
+  group: i % 65535, addr, incarnation: i, rttMs: i % 2 ? null : 1.5, ageMs: U32, misses: i,
+});
+
+const replies: ClientReply[] = [
+  { type: REP, id: 1, op: ClientOp.Lookup, code: ClientCode.Ok, chunk: 0, chunks: 1,
+    payload: { status: LookupStatus.Found, locations: [{ location: 'l1', owner: V4 }, { location: 'l2', owner: V6 }],
+      hops: 1, attempts: 2, latencyMs: 3.25, answeredBy: V6 } },
+  { type: REP, id: 1, op: ClientOp.Lookup, code: ClientCode.NotFound, chunk: 0, chunks: 1,
+    payload: { status: LookupStatus.NotFound, locations: [], hops: 0, attempts: 1, latencyMs: 0, answeredBy: V4 } },
+  { type: REP, id: 1, op: ClientOp.Lookup, code: ClientCode.Unavailable, chunk: 0, chunks: 1,
+    payload: { status: LookupStatus.Unavailable, locations: [], hops: 2, attempts: 5, latencyMs: 2000, answeredBy: null } },
+  { type: REP, id: 2, op: ClientOp.Publish, code: ClientCode.Ok, chunk: 0, chunks: 1,
+    payload: { status: 'stored', storedAt: V6MAPPED, latencyMs: 0.5 } },
+  { type: REP, id: 2, op: ClientOp.Unpublish, code: ClientCode.Ok, chunk: 0, chunks: 1,
+    payload: { status: 'queued', storedAt: null, latencyMs: 0 } },
+  { type: REP, id: 3, op: ClientOp.Members, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: [] },
+  { type: REP, id: 3, op: ClientOp.Members, code: ClientCode.Ok, chunk: 2, chunks: 65535,
+    payload: [memberRow(V4, 0), memberRow(V6, 1), memberRow(V4, 2)] },
+  { type: REP, id: 4, op: ClientOp.Contacts, code: ClientCode.Ok, chunk: 0, chunks: 2,
+    payload: [contactRow(V4, 0), contactRow(V6, 1)] },
+  { type: REP, id: 5, op: ClientOp.Status, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: status },
+  { type: REP, id: 5, op: ClientOp.Status, code: ClientCode.Ok, chunk: 0, chunks: 1,
+    payload: { ...status, address: V4, groups: 1, group: 0, version: '', joined: false, synced: true } },
+  { type: REP, id: 6, op: ClientOp.Ping, code: ClientCode.Ok, chunk: 0, chunks: 1,
+    payload: { address: V4, cluster: 'k', groups: 65535, group: 65534, incarnation: 0 } },
+  { type: REP, id: 7, op: ClientOp.Lookup, code: ClientCode.BadRequest, chunk: 0, chunks: 1, payload: 'name too long' },
+  { type: REP, id: 7, op: ClientOp.Lookup, code: ClientCode.Busy, chunk: 0, chunks: 1, payload: null },
+  { type: REP, id: 7, op: ClientOp.Members, code: ClientCode.Unavailable, chunk: 0, chunks: 1, payload: 'x'.repeat(256) },
+  { type: REP, id: 7, op: ClientOp.Publish, code: ClientCode.Busy, chunk: 0, chunks: 1, payload: '' },
+];
+
+describe('client messages round-trip', () => {
+  it('cover every op in requests and in ok replies', () => {
+    const all = Object.values(ClientOp).filter((v) => typeof v === 'number');
+    expect(new Set(requests.map((r) => r.op))).toEqual(new Set(all));
+    expect(new Set(replies.filter((r) => r.code === ClientCode.Ok).map((r) => r.op))).toEqual(new Set(all));
+  });
+  it.each(requests.map((r) => [ClientOp[r.op], r] as const))('request %s', (_, m) => {
+    expect(roundTrip(m)).toStrictEqual(m);
+  });
+  it.each(replies.map((r) => [`${ClientOp[r.op]} code ${r.code}`, r] as const))('reply %s', (_, m) => {
+    expect(roundTrip(m)).toStrictEqual(m);
+  });
+
+  it('have no cluster/groups header: [version, type, id, op, ...]', () => {
+    expect(encode(requests[0]!).toString('hex')).toBe('85' + '01' + '1820' + '00' + '01' + '6161');
+    expect(encode({ type: REQ, id: 9, op: ClientOp.Members, group: null, chunk: 1 }).toString('hex')).toBe(
+      '86' + '01' + '1820' + '09' + '04' + 'f6' + '01',
+    );
+    expect(encode(replies[12]!).toString('hex')).toBe('88' + '01' + '1821' + '07' + '01' + '02' + '00' + '01' + 'f6');
+  });
+
+  it('errorReply echoes id and op, cuts the message to 256 units without splitting a surrogate pair', () => {
+    const req: ClientRequest = { type: REQ, id: 42, op: ClientOp.Status };
+    const e = errorReply(req, ClientCode.Busy, 'a'.repeat(255) + '😀');
+    expect(e).toEqual({ type: REP, id: 42, op: ClientOp.Status, code: ClientCode.Busy, chunk: 0, chunks: 1, payload: 'a'.repeat(255) });
+    expect(roundTrip(e)).toStrictEqual(e);
+    expect(errorReply(req, ClientCode.Unavailable).payload).toBeNull();
+    expect(errorReply(req, ClientCode.BadRequest, 'x\ud800y').payload).toBe('x\ufffdy');
+  });
+});
+
+describe('client messages: encode refuses misuse', () => {
+  const ok = replies[0]!;
+  const cases: [string, ClientMessage, RegExp][] = [
+    ['empty name', { type: REQ, id: 1, op: ClientOp.Lookup, name: '' }, /^name: /],
+    ['fractional id', { type: REQ, id: 1.5, op: ClientOp.Status }, /^id: /],
+    ['op 8', { type: REQ, id: 1, op: 8 } as unknown as ClientMessage, /^op: /],
+    ['group 65535', { type: REQ, id: 1, op: ClientOp.Members, group: 65535, chunk: 0 }, /^group: /],
+    ['chunk 65535', { type: REQ, id: 1, op: ClientOp.Contacts, chunk: 65535 }, /^chunk: /],
+    ['lookup status disagrees with code', { ...ok, code: ClientCode.NotFound } as ClientMessage, /^payload\.status: /],
+    ['found with no locations', { ...ok, payload: { ...(ok.payload as object), locations: [] } } as ClientMessage, /^payload\.locations: /],
+    ['not found on a publish', { ...replies[3]!, code: ClientCode.NotFound } as unknown as ClientMessage, /^code: /],
+    ['code 5', { ...replies[3]!, code: 5 } as unknown as ClientMessage, /^code: /],
+    ['status chunk 1 of 2', { ...replies[8]!, chunk: 1, chunks: 2 } as ClientMessage, /^chunk: /],
+    ['members chunk 2 of 2', { ...replies[6]!, chunk: 2, chunks: 2 } as ClientMessage, /^chunk: /],
+    ['error text of 257', { ...replies[13]!, payload: 'x'.repeat(257) } as ClientMessage, /^payload: /],
+    ['error payload not text', { ...replies[13]!, payload: 5 } as unknown as ClientMessage, /^payload: /],
+    ['member row state 3', { ...replies[6]!, payload: [{ ...memberRow(V4, 1), state: 3 }] } as ClientMessage, /^payload\[0\]\.state: /],
+    ['member row rtt NaN', { ...replies[6]!, payload: [memberRow(V4, 1), { ...memberRow(V4, 1), rttMs: NaN }] } as ClientMessage, /^payload\[1\]\.rttMs: /],
+    ['contact row bad addr', { ...replies[7]!, payload: [{ ...contactRow(V4, 1), addr: 'x' }] } as ClientMessage, /^payload\[0\]\.addr: /],
+    ['status group = groups', { ...replies[8]!, payload: { ...status, group: 100 } } as ClientMessage, /^payload\.group: /],
+    ['status version of 65', { ...replies[8]!, payload: { ...status, version: 'v'.repeat(65) } } as ClientMessage, /^payload\.version: /],
+    ['publish status', { ...replies[3]!, payload: { status: 'done', storedAt: null, latencyMs: 1 } } as unknown as ClientMessage, /^payload\.status: /],
+  ];
+  it.each(cases)('%s', (_, m, field) => {
+    expect(() => encode(m)).toThrow(WireEncodeError);
+    expect(() => encode(m)).toThrow(field);
+  });
+});
+
+describe('client messages: decode is strict', () => {
+  const arr = (m: ClientMessage): unknown[] => structuredClone(clientToArray(m));
+  const with_ = (a: unknown[], path: number[], v: unknown): unknown[] => {
+    let cur = a;
+    for (let i = 0; i < path.length - 1; i++) cur = cur[path[i]!] as unknown[];
+    cur[path[path.length - 1]!] = v;
+    return a;
+  };
+  // [what, message, path, value, detail prefix]
+  const table: [string, ClientMessage, number[], unknown, string][] = [
+    ['id negative', requests[0]!, [2], raw('20'), 'id: negative'],
+    ['op 0', requests[0]!, [3], 0, 'op: '],
+    ['op 8', requests[0]!, [3], 8, 'op: '],
+    ['name bytes', requests[0]!, [4], Uint8Array.of(97), 'name: '],
+    ['location empty', requests[2]!, [5], '', 'location: '],
+    ['members group 65535', requests[4]!, [4], 65535, 'group: '],
+    ['members group text', requests[4]!, [4], '1', 'group: '],
+    ['contacts chunk 65535', requests[6]!, [4], 65535, 'chunk: '],
+    ['status with an argument', requests[7]!, [4], 1, 'datagram: '],
+    ['reply code 5', replies[0]!, [4], 5, 'code: '],
+    ['not found on a ping', replies[10]!, [4], 4, 'code: '],
+    ['unchunked reply chunk 0 of 2', replies[0]!, [6], 2, 'chunk: '],
+    ['chunk = chunks', replies[7]!, [5], 2, 'chunk: '],
+    ['lookup status disagrees', replies[0]!, [7, 0], 2, 'payload.status: '],
+    ['lookup locations on not found', replies[1]!, [7, 1], [['l', Uint8Array.of(1, 2, 3, 4, 0, 1)]], 'payload.locations: '],
+    ['lookup latency negative', replies[0]!, [7, 4], -1, 'payload.latencyMs: '],
+    ['lookup answeredBy text', replies[0]!, [7, 5], 'x', 'payload.answeredBy: '],
+    ['lookup payload on bad-request', replies[11]!, [7], [1], 'payload: '],
+    ['publish status 3', replies[3]!, [7, 0], 3, 'payload.status: '],
+    ['publish storedAt 7 bytes', replies[3]!, [7, 1], new Uint8Array(7), 'payload.storedAt: '],
+    ['member row of 6', replies[6]!, [7, 1], [1, 2, 3, 4, 5, 6], 'payload[1]: '],
+    ['member row state 0', replies[6]!, [7, 0, 5], 0, 'payload[0].state: '],
+    ['member row rtt text', replies[6]!, [7, 2, 4], '1', 'payload[2].rttMs: '],
+    ['member row group 65535', replies[6]!, [7, 0, 6], 65535, 'payload[0].group: '],
+    ['contact row misses -1', replies[7]!, [7, 0, 5], -1, 'payload[0].misses: '],
+    ['contact row ageMs 2^32', replies[7]!, [7, 1, 4], 2 ** 32, 'payload[1].ageMs: '],
+    ['status joined 1', replies[8]!, [7, 13], 1, 'payload.joined: '],
+    ['status uptime 2^53', replies[8]!, [7, 6], 2 ** 53, 'payload.uptimeMs: '],
+    ['status version of 65', replies[8]!, [7, 15], 'v'.repeat(65), 'payload.version: '],
+    ['status group = groups', replies[8]!, [7, 3], 100, 'payload.group: '],
+    ['ping cluster with a space', replies[10]!, [7, 1], 'a b', 'payload.cluster: '],
+    ['error message of 257', replies[13]!, [7], 'x'.repeat(257), 'payload: '],
+    ['error message a number', replies[13]!, [7], 3, 'payload: '],
+    ['error message tagged', replies[13]!, [7], raw('d82061'), 'payload: tag 32'],
+  ];
+  it.each(table)('%s', (_, m, path, v, detail) => {
+    expect(decode(cbor(arr(m))).ok).toBe(true);
+    const r = decode(cbor(with_(arr(m), path, v)));
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.reason).toBe('invalid-field');
+      expect(r.detail.startsWith(detail), `${r.detail} should start with ${detail}`).toBe(true);
+    }
+  });
+});
+
+describe('chunking members and contacts', () => {
+  it('chunkRows packs greedily in order and keeps every row', () => {
+    const rows = [5, 5, 5, 10, 1, 9];
+    expect(chunkRows(rows, (r) => r, 10)).toEqual([[5, 5], [5], [10], [1, 9]]);
+    expect(chunkRows([], (r: number) => r, 10)).toEqual([[]]);
+    expect(() => chunkRows([11], (r) => r, 10)).toThrow(WireEncodeError);
+    expect(() => chunkRows([1], (r) => r, 0)).toThrow(WireEncodeError);
+  });
+
+  it('at most 4096 rows per chunk even when the budget is large', () => {
+    const rows = new Array<number>(4097).fill(1);
+    expect(chunkRows(rows, (r) => r, 1e9).map((c) => c.length)).toEqual([4096, 1]);
+  });
+
+  it.each([
+    ['IPv4, small numbers', (i: number) => memberRow(V4, i)],
+    ['IPv6, huge numbers', (i: number) => ({ ...memberRow(V6, i), incarnation: MAX - i, heartbeat: MAX, ageMs: U32, rttMs: 1e9 + 0.5, group: 65534 })],
+  ])('each members chunk encodes to <= 1400 bytes and uses the room (%s)', (_, row) => {
+    const rows = Array.from({ length: 1000 }, (_, i) => row(i));
+    const chunks = chunkMemberRows(rows);
+    expect(chunks.flat()).toEqual(rows);
+    let fullest = 0;
+    chunks.forEach((payload, chunk) => {
+      const reply: ClientReply = { type: REP, id: MAX, op: ClientOp.Members, code: ClientCode.Ok, chunk, chunks: chunks.length, payload };
+      const n = encode(reply, CLIENT_DATAGRAM_BYTES).length;
+      fullest = Math.max(fullest, n);
+      const back = decode(encode(reply));
+      expect(back.ok && back.msg).toStrictEqual(reply);
+    });
+    expect(fullest).toBeGreaterThan(CLIENT_DATAGRAM_BYTES - 120); // not wastefully small
+  });
+
+  it('each contacts chunk encodes to <= 1400 bytes', () => {
+    const rows = Array.from({ length: 700 }, (_, i) => contactRow(i % 2 ? V4 : V6, i));
+    const chunks = chunkContactRows(rows);
+    expect(chunks.length).toBeGreaterThan(10);
+    chunks.forEach((payload, chunk) => {
+      const reply: ClientReply = { type: REP, id: MAX, op: ClientOp.Contacts, code: ClientCode.Ok, chunk, chunks: chunks.length, payload };
+      expect(encode(reply, CLIENT_DATAGRAM_BYTES).length).toBeLessThanOrEqual(CLIENT_DATAGRAM_BYTES);
+    });
+  });
+});
