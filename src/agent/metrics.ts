@@ -48,7 +48,13 @@ export class AgentMetrics {
 
   constructor(src: MetricsSource, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'kelips_' });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'kelips_' });
+      // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool check metrics
+      // rejects them); the per-type gauges without the suffix carry the same information.
+      for (const name of ['kelips_nodejs_active_handles_total', 'kelips_nodejs_active_requests_total', 'kelips_nodejs_active_resources_total'])
+        this.registry.removeSingleMetric(name);
+    }
 
     new Gauge({
       name: 'kelips_node_info',

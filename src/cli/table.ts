@@ -36,6 +36,7 @@ export function formatBytes(n: number): string {
 }
 
 export function formatDuration(ms: number): string {
+  if (ms === 0) return '0 ms';
   if (ms < 1) return `${(ms * 1000).toFixed(0)} us`;
   if (ms < 1000) return `${ms < 10 ? ms.toFixed(2) : ms.toFixed(0)} ms`;
   const s = ms / 1000;
