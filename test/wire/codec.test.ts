@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, tupleEntryBytes } from '../../src/core/size.js';
 import type { GossipMessage, Message } from '../../src/core/types.js';
-import { LookupStatus, MessageType } from '../../src/core/types.js';
+import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
 import { canonicaliseAddress, decode, encode, isClientMessage, WIRE_VERSION, WireEncodeError } from '../../src/wire/index.js';
 import { everyMessage, gone, header, member, randGossip, SeededRng, tuple, V4, V4B, V6, V6B, V6MAPPED } from './fixtures.js';
 
@@ -105,7 +105,7 @@ describe('encode refuses local misuse, naming the field', () => {
     ['fractional ageMs', { ...gossip, members: [member(V4), member(V6, 1, 1, 2.5)] }, /^members\[1\]\.ageMs: /],
     ['ageMs 2^32', { ...gossip, foreign: [member(V4, 1, 1, 2 ** 32)] }, /^foreign\[0\]\.ageMs: /],
     ['bad member address', { ...gossip, members: [member('nope')] }, /^members\[0\]\.addr: /],
-    ['gone reason 3', { ...gossip, gone: [gone(V4, 3)] }, /^gone\[0\]\.reason: /],
+    ['gone reason 3', { ...gossip, gone: [gone(V4, 3 as GoneReason)] }, /^gone\[0\]\.reason: /],
     ['empty name', { ...gossip, tuples: [tuple(), tuple({ name: '' })] }, /^tuples\[1\]\.name: /],
     ['1025-unit location', { ...gossip, tuples: [tuple({ location: 'x'.repeat(1025) })] }, /^tuples\[0\]\.location: /],
     ['lone surrogate', { ...gossip, tuples: [tuple({ name: 'a\ud800b' })] }, /^tuples\[0\]\.name: /],
