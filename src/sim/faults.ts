@@ -39,6 +39,8 @@ export class Faults {
   readonly crashes: { slot: number; incarnation: number; at: number }[] = [];
   readonly leaves: { slot: number; incarnation: number; at: number }[] = [];
   onReplace: ReplaceHook | null = null;
+  /** Told about every crash, just before the process dies. */
+  onCrash: ((slot: number, now: number) => void) | null = null;
   /** Slots churn must never pick. */
   readonly protectedSlots = new Set<number>();
 
@@ -73,6 +75,7 @@ export class Faults {
   crash(slot: number): void {
     const c = this.cluster;
     this.crashes.push({ slot, incarnation: c.incarnation[slot] as number, at: c.now });
+    if (this.onCrash) this.onCrash(slot, c.now);
     c.crash(slot);
   }
 
