@@ -9,6 +9,7 @@
  *   GET  /v1/lookup?name=NAME     200 found, 404 not found, 503 unavailable
  *   GET  /v1/members              this node's affinity group
  *   GET  /v1/contacts             contacts for the other groups
+ *   GET  /v1/tuples[?name=NAME]   filetuples this node stores (its group's names): owner, version, TTL
  *   GET  /v1/status               node, group, view and contact counts, tuples, uptime
  *
  * Errors are JSON {"error": {"code": "<stable code>", "message": "..."}} with codes bad_request, invalid_json,
@@ -22,6 +23,8 @@ import type { AgentMetrics } from './metrics.js';
 
 /** Largest request body accepted (bytes): a name and a location of 1024 characters each fit many times over. */
 export const BODY_BYTES_MAX = 64 * 1024;
+/** Rows of /v1/tuples at most (a filter by name is the way to look at one). */
+export const TUPLES_ROWS_MAX = 1000;
 
 export interface HttpOptions {
   api: LocalApi;
@@ -101,6 +104,13 @@ export class HttpServer {
           json(res, 200, {
             contacts: api.contacts().map((c) => ({ group: c.group, addr: c.addr, incarnation: c.incarnation, rttMs: c.rttMs, ageMs: Math.round(c.ageMs), misses: c.misses })),
           });
+        },
+      },
+      '/v1/tuples': {
+        GET: (_req, res, url) => {
+          const name = url.searchParams.get('name');
+          const all = api.tuples().filter((t) => name === null || t.name === name);
+          json(res, 200, { tuples: all.slice(0, TUPLES_ROWS_MAX), truncated: all.length > TUPLES_ROWS_MAX });
         },
       },
       '/v1/status': { GET: (_req, res) => json(res, 200, api.status()) },

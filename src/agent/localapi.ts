@@ -6,7 +6,7 @@
  * 'publish-done') and are matched by request id. A publish or unpublish is answered only once the data dir holds
  * it, so an acknowledged publish survives kill -9. In-flight requests are bounded (Busy beyond the limit).
  */
-import type { ContactView, MemberView, PublishedTuple } from '../core/api.js';
+import type { ContactView, MemberView, PublishedTuple, StoredTupleView } from '../core/api.js';
 import { InvalidArgumentError, KelipsError, LimitError } from '../core/errors.js';
 import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/types.js';
 import { MemberState } from '../core/types.js';
@@ -27,6 +27,7 @@ export interface ApiNode {
   unpublish(name: string, now: number): number;
   members(now: number): MemberView[];
   contacts(now: number): ContactView[];
+  tuples(now: number): StoredTupleView[];
   publishedTuples(): PublishedTuple[];
 }
 
@@ -199,6 +200,10 @@ export class LocalApi {
 
   contacts(): ContactView[] {
     return this.node.contacts(this.driver.now());
+  }
+
+  tuples(): StoredTupleView[] {
+    return this.node.tuples(this.driver.now());
   }
 
   /** Live contacts per foreign group. */

@@ -1,0 +1,204 @@
+/**
+ * Real agent processes on loopback for the cluster tests and the benchmark: spawn `node dist/src/cli/kelips.js`
+ * with a data dir and a log file each, talk to them with `kelips-ctl` and their HTTP API, and make sure every
+ * child dies with the test (SIGKILL in `killAll`, and on the parent's exit).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, build } from './setup.js';
+
+export const KELIPS = join(ROOT, 'dist', 'src', 'cli', 'kelips.js');
+export const KELIPS_CTL = join(ROOT, 'dist', 'src', 'cli', 'kelips-ctl.js');
+
+export function ensureBuilt(): void {
+  if (process.env.KELIPS_TEST_BUILT !== '1' || !existsSync(KELIPS)) build();
+}
+
+export interface AgentSpec {
+  /** Gossip UDP address, "127.0.x.y:port". */
+  addr: string;
+  /** HTTP address, "127.0.x.y:port". */
+  http: string;
+  dataDir: string;
+  logFile: string;
+  args: string[];
+}
+
+export interface RunningAgent extends AgentSpec {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+export class Cluster {
+  readonly dir: string;
+  readonly specs: AgentSpec[] = [];
+  readonly running = new Map<number, RunningAgent>();
+
+  constructor(prefix: string) {
+    this.dir = mkdtempSync(join(tmpdir(), `kelips-${prefix}-`));
+  }
+
+  /** Describe agent i at `ip`:`port` with extra args (not started). */
+  define(i: number, ip: string, port: number, httpPort: number, args: string[]): AgentSpec {
+    const spec: AgentSpec = {
+      addr: `${ip}:${port}`,
+      http: `${ip}:${httpPort}`,
+      dataDir: join(this.dir, `agent-${i}`),
+      logFile: join(this.dir, `agent-${i}.log`),
+      args,
+    };
+    this.specs[i] = spec;
+    return spec;
+  }
+
+  start(i: number): RunningAgent {
+    const s = this.specs[i]!;
+    const fd = openSync(s.logFile, 'a');
+    const proc = spawn(process.execPath, [KELIPS, '--bind', s.addr, '--metrics', s.http, '--data-dir', s.dataDir, ...s.args], {
+      stdio: ['ignore', fd, fd],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
+    closeSync(fd);
+    children.add(proc);
+    const exited = new Promise<number | null>((resolve) =>
+      proc.on('exit', (code) => {
+        children.delete(proc);
+        resolve(code);
+      }),
+    );
+    const r: RunningAgent = { ...s, proc, exited };
+    this.running.set(i, r);
+    return r;
+  }
+
+  /** kill -9, and wait until it is gone. */
+  async kill9(i: number): Promise<void> {
+    const r = this.running.get(i);
+    if (r === undefined) return;
+    r.proc.kill('SIGKILL');
+    await r.exited;
+    this.running.delete(i);
+  }
+
+  /** SIGTERM; resolves with the exit code. */
+  async term(i: number): Promise<number | null> {
+    const r = this.running.get(i);
+    if (r === undefined) return null;
+    r.proc.kill('SIGTERM');
+    const code = await r.exited;
+    this.running.delete(i);
+    return code;
+  }
+
+  async killAll(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((i) => this.kill9(i)));
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Parsed JSON log lines of agent i. */
+  logs(i: number): Record<string, any>[] {
+    const f = this.specs[i]!.logFile;
+    if (!existsSync(f)) return [];
+    const out: Record<string, any>[] = [];
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        out.push(JSON.parse(line));
+      } catch {
+        out.push({ raw: line });
+      }
+    }
+    return out;
+  }
+
+  tail(i: number, n = 15): string {
+    const f = this.specs[i]!.logFile;
+    return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').slice(-n).join('\n') : '(no log)';
+  }
+}
+
+/** GET/POST the agent's HTTP API; null when it does not answer. */
+export async function http(addr: string, path: string, body?: unknown): Promise<{ status: number; json: any } | null> {
+  try {
+    const res = await fetch(`http://${addr}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(2000),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : null };
+  } catch {
+    return null;
+  }
+}
+
+export interface CtlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  json: any;
+}
+
+/** Run the kelips-ctl binary. */
+export function ctl(args: string[], timeoutMs = 15_000): Promise<CtlResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [KELIPS_CTL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(p);
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d: Buffer) => (stdout += d));
+    p.stderr!.on('data', (d: Buffer) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code) => {
+      clearTimeout(t);
+      children.delete(p);
+      let json: unknown = null;
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        /* table output */
+      }
+      resolve({ code, stdout, stderr, json });
+    });
+  });
+}
+
+/** Run `fns` with at most `n` at a time. */
+export async function pool<T>(n: number, fns: (() => Promise<T>)[]): Promise<T[]> {
+  const out: T[] = new Array(fns.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, fns.length) }, async () => {
+      while (next < fns.length) {
+        const i = next++;
+        out[i] = await fns[i]!();
+      }
+    }),
+  );
+  return out;
+}
+
+/** Poll `check` every `everyMs` until it returns true or `maxMs` passes; returns whether it succeeded. */
+export async function eventually(check: () => Promise<boolean> | boolean, maxMs: number, everyMs = 200): Promise<boolean> {
+  const start = Date.now();
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() - start > maxMs) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** A port in [20000, 60000) for this run (agents use distinct 127.x addresses, so one port serves them all). */
+export function randomPort(): number {
+  return 20000 + Math.floor(Math.random() * 20000) * 2;
+}
