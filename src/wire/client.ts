@@ -38,7 +38,8 @@
  * - Ping, code 0: `[address, cluster, groups, group, incarnation]`.
  * - Any other code (1, 2, and 3 except for Lookup): a message for humans, text of at most 256 units, or null.
  */
-import type { Address, Location, LookupStatus, MemberState } from '../core/types.js';
+import type { Address, Location, MemberState } from '../core/types.js';
+import { LookupStatus } from '../core/types.js';
 
 export enum ClientMessageType {
   Request = 32,
@@ -282,14 +283,22 @@ export function hasResultPayload(op: ClientOp, code: ClientCode): boolean {
 }
 
 /**
- * An error reply to `req`: chunk 0 of 1, the message cut to CLIENT_ERROR_CHARS_MAX units (null for none). For a
- * lookup, only BadRequest and Busy are errors (see LookupClientReply).
+ * An error reply to `req`: chunk 0 of 1, the message cut to CLIENT_ERROR_CHARS_MAX units (null for none).
+ * A lookup that is Unavailable is a result, not an error (see LookupClientReply): for it this returns an
+ * unavailable LookupClientReply (no hops, no attempts, no answer) and the message is dropped, so that the reply
+ * can always be encoded.
  */
 export function errorReply(
   req: Pick<ClientRequest, 'id' | 'op'>,
   code: ClientCode.BadRequest | ClientCode.Busy | ClientCode.Unavailable,
   message: string | null = null,
-): ClientErrorReply {
+): ClientReply {
+  if (req.op === ClientOp.Lookup && code === ClientCode.Unavailable) {
+    return {
+      type: ClientMessageType.Reply, id: req.id, op: ClientOp.Lookup, code, chunk: 0, chunks: 1,
+      payload: { status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null },
+    };
+  }
   let payload =
     message === null
       ? null

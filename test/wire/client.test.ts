@@ -122,6 +122,20 @@ describe('client messages round-trip', () => {
     expect(errorReply(req, ClientCode.Unavailable).payload).toBeNull();
     expect(errorReply(req, ClientCode.BadRequest, 'x\ud800y').payload).toBe('x\ufffdy');
   });
+
+  it('errorReply never builds a reply that cannot be encoded: an unavailable lookup is a lookup result', () => {
+    const lookup: ClientRequest = { type: REQ, id: 8, op: ClientOp.Lookup, name: 'n' };
+    const u = errorReply(lookup, ClientCode.Unavailable, 'stopping');
+    expect(u).toEqual({ type: REP, id: 8, op: ClientOp.Lookup, code: ClientCode.Unavailable, chunk: 0, chunks: 1,
+      payload: { status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null } });
+    expect(roundTrip(u)).toStrictEqual(u);
+    for (const op of [ClientOp.Lookup, ClientOp.Publish, ClientOp.Unpublish, ClientOp.Members, ClientOp.Contacts, ClientOp.Status, ClientOp.Ping]) {
+      for (const code of [ClientCode.BadRequest, ClientCode.Busy, ClientCode.Unavailable] as const) {
+        const e = errorReply({ id: 1, op }, code, 'why');
+        expect(roundTrip(e)).toStrictEqual(e);
+      }
+    }
+  });
 });
 
 describe('client messages: encode refuses misuse', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, tupleEntryBytes } from '../../src/core/size.js';
+import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, stringBytes, tupleEntryBytes, uintBytes } from '../../src/core/size.js';
 import type { GossipMessage, Message } from '../../src/core/types.js';
 import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
 import { canonicaliseAddress, decode, encode, isClientMessage, WIRE_VERSION, WireEncodeError } from '../../src/wire/index.js';
@@ -182,5 +182,40 @@ describe('encoded size stays within the bounds of src/core/size.ts', () => {
     } as GossipMessage;
     // Slack: array header (3 claimed, 1 used), type (2 claimed, 1 used), 4 list headers (3 claimed, 1 used each).
     expect(gossipBound(m) - encode(m).length).toBe(2 + 1 + 4 * 2);
+  });
+
+  /** The bound a core would compute from the primitives of size.ts, for any message type. */
+  function bound(m: Message): number {
+    const L = LIST_HEADER_BYTES;
+    const members = (es: { addr: string; incarnation: number; heartbeat: number; ageMs: number }[]): number =>
+      L + es.reduce((n, e) => n + memberEntryBytes(e), 0);
+    let b = headerBytes(m.cluster, m.groups, m.from, m.incarnation, m.heartbeat);
+    switch (m.type) {
+      case MessageType.Gossip: return gossipBound(m);
+      case MessageType.GossipAck: return b + FLOAT_BYTES + members(m.members) + L + m.gone.reduce((n, e) => n + goneEntryBytes(e), 0);
+      case MessageType.JoinRequest: return b + uintBytes(m.id);
+      case MessageType.JoinReply: return b + uintBytes(m.id) + members(m.members) + members(m.foreign) + uintBytes(m.chunk) + uintBytes(m.chunks);
+      case MessageType.SyncRequest: return b + uintBytes(m.id) + L + m.digests.reduce((n, d) => n + uintBytes(d), 0) + 1;
+      case MessageType.SyncChunk:
+        return b + uintBytes(m.id) + members(m.members) + L + m.tuples.reduce((n, t) => n + tupleEntryBytes(t), 0) + L +
+          m.want.reduce((n, w) => n + uintBytes(w), 0) + 1;
+      case MessageType.LookupRequest: return b + uintBytes(m.id) + stringBytes(m.name);
+      case MessageType.LookupReply:
+        return b + uintBytes(m.id) + 1 + L + m.locations.reduce((n, l) => n + 1 + stringBytes(l.location) + addressBytes(l.owner), 0);
+      case MessageType.PublishRequest: return b + uintBytes(m.id) + tupleEntryBytes(m.tuple);
+      case MessageType.PublishAck: return b + uintBytes(m.id) + 1;
+      case MessageType.ContactRequest: return b + uintBytes(m.id) + uintBytes(m.group) + addressBytes(m.origin) + uintBytes(m.ttl);
+      case MessageType.ContactReply: return b + uintBytes(m.id) + uintBytes(m.group) + members(m.candidates);
+      case MessageType.Leave: return b;
+    }
+  }
+
+  it.each([[V4, V6], [V6, V4B], [V6MAPPED, V6B]])('for every message type (from %s)', (from, other) => {
+    const seen = new Set<MessageType>();
+    for (const m of everyMessage(from, other)) {
+      expect(encode(m).length, MessageType[m.type]).toBeLessThanOrEqual(bound(m));
+      seen.add(m.type);
+    }
+    expect(seen.size).toBe(ALL_TYPES.length);
   });
 });
