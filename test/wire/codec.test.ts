@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, stringBytes, tupleEntryBytes, uintBytes } from '../../src/core/size.js';
 import type { GossipMessage, Message } from '../../src/core/types.js';
@@ -157,20 +158,20 @@ describe('encoded size stays within the bounds of src/core/size.ts', () => {
   it('for 3,000 random seeded gossip messages (all integer widths, IPv4 and IPv6, unicode)', () => {
     const rng = new SeededRng(20240601);
     const canon = (a: string): string => canonicaliseAddress(a)!;
-    let slackMin = Infinity;
+    const problems: string[] = [];
     let v6 = 0;
     for (let i = 0; i < 3000; i++) {
       const m = randGossip(rng, canon) as GossipMessage;
       const buf = encode(m);
-      const bound = gossipBound(m);
-      expect(buf.length).toBeLessThanOrEqual(bound);
-      slackMin = Math.min(slackMin, bound - buf.length);
+      const b = gossipBound(m);
+      if (buf.length > b) problems.push(`#${i}: ${buf.length} bytes > bound ${b}`);
       if (addressBytes(m.from) === 19) v6++;
       const r = decode(buf);
-      expect(r.ok && r.msg).toStrictEqual(m);
+      if (!r.ok) problems.push(`#${i}: ${r.reason} ${r.detail}`);
+      else if (!isDeepStrictEqual(r.msg, m)) problems.push(`#${i}: round trip differs`);
     }
+    expect(problems.slice(0, 5)).toEqual([]);
     expect(v6).toBeGreaterThan(300); // both families were drawn
-    expect(slackMin).toBeGreaterThanOrEqual(0);
   });
 
   it('is exact for an all-ASCII gossip whose numbers are all large (no slack where size.ts claims none)', () => {
