@@ -83,7 +83,8 @@ export function decode(buf: Uint8Array, maxBytes: number = MAX_DATAGRAM_BYTES): 
   if (g !== Guard.Ok) return guardReject(g);
   let a: unknown;
   try {
-    a = cborDecoder.decode(buf);
+    // cbor-x caches a DataView as a property of its source: give it a view of our own, not the caller's object.
+    a = cborDecoder.decode(new Uint8Array(buf.buffer, buf.byteOffset, n));
   } catch (e) {
     // Unreachable when the guard is right; kept so that decode can never throw.
     return reject('not-cbor', `cbor-x: ${e instanceof Error ? e.message : String(e)}`);

@@ -79,6 +79,14 @@ describe('layout', () => {
     expect((decode(buf) as { msg: { echoSentAt: number } }).msg.echoSentAt).toBe(0.1);
   });
 
+  it('decode leaves its input untouched (cbor-x would add a dataView property to it)', () => {
+    const buf = encode(everyMessage(V4, V6)[0]!);
+    const copy = Buffer.from(buf);
+    expect(decode(buf).ok).toBe(true);
+    expect(Object.keys(buf).filter((k) => !/^\d+$/.test(k))).toEqual([]);
+    expect(buf.equals(copy)).toBe(true);
+  });
+
   it('starts with version 1', () => {
     expect(WIRE_VERSION).toBe(1);
     for (const m of everyMessage(V4, V6)) expect(encode(m)[1]).toBe(1);
