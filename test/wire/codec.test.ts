@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { KelipsError } from '../../src/core/errors.js';
 import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, stringBytes, tupleEntryBytes, uintBytes } from '../../src/core/size.js';
 import type { GossipMessage, Message } from '../../src/core/types.js';
 import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
@@ -141,6 +142,7 @@ describe('encode refuses local misuse, naming the field', () => {
     try {
       encode(m);
     } catch (e) {
+      expect(e).toBeInstanceOf(KelipsError);
       expect((e as WireEncodeError).code).toBe('KELIPS_WIRE_ENCODE');
     }
   });

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { Encoder } from 'cbor-x';
 import { describe, expect, it } from 'vitest';
 import { randInt } from '../../src/core/rng.js';
 import type { Message } from '../../src/core/types.js';
@@ -238,6 +239,17 @@ describe('fields with a wrong type or out of range are named', () => {
     const r = rejected(decode(cbor(setAt(base(m), path, v))));
     expect(r.reason).toBe('invalid-field');
     expect(r.detail.startsWith(detail), `${r.detail} should start with ${detail}`).toBe(true);
+  });
+
+  it('cbor-x records and bundled strings (tag extensions) are refused where a list or entry is expected', () => {
+    const recordHex = new Encoder({ useRecords: true }).encode({ addr: 'x', incarnation: 1 }).toString('hex');
+    expect(recordHex.startsWith('d9df')).toBe(true); // a record definition tag
+    const r1 = rejected(decode(cbor(setAt(base(), [I + 2, 0], raw(recordHex)))));
+    expect([r1.reason, r1.detail.split(':')[0]]).toEqual(['invalid-field', 'members[0]']);
+    const bundledHex = new Encoder({ bundleStrings: true }).encode(['abcdef', 'ghijkl']).toString('hex');
+    const r2 = rejected(decode(cbor(setAt(base(), [I + 5], raw(bundledHex)))));
+    expect(r2.reason).toBe('invalid-field');
+    expect(r2.detail).toMatch(/^tuples\[0\]: tag 57337/); // the bundle tag opens the first item
   });
 
   it('64-bit integers from other encoders are accepted while they are safe', () => {
