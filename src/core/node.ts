@@ -30,7 +30,7 @@ import { newPending, PendingTable } from './requests.js';
 import type { Pending } from './requests.js';
 import type { Rng } from './rng.js';
 import { randInt } from './rng.js';
-import { goneEntryBytes, tupleEntryBytes } from './size.js';
+import { goneEntryBytes, headerBytes, locationBytes, tupleEntryBytes } from './size.js';
 import type {
   Address,
   ContactReplyMessage,
@@ -788,7 +788,7 @@ export class KelipsNode {
     } else if (!this.isSynced) {
       status = LookupStatus.NotReady;
     } else {
-      locations = this.store.locations(msg.name, now);
+      locations = this.fitLocations(this.store.locations(msg.name, now));
       status = locations.length > 0 ? LookupStatus.Found : LookupStatus.NotFound;
     }
     const reply: LookupReplyMessage = { type: MessageType.LookupReply, ...this.header(), id: msg.id, status, locations };
@@ -812,6 +812,19 @@ export class KelipsNode {
     }
     this.pending.delete(p.id);
     this.event({ type: 'lookup-done', result: { id: p.id, name: p.name, status: msg.status, locations: msg.locations, hops: p.currentHops, attempts: p.attempts, latencyMs: now - p.startedAt, answeredBy: msg.from } });
+  }
+
+  /** As many locations as fit one reply datagram (the rest are dropped: one datagram answers a lookup). */
+  private fitLocations(all: Location[]): Location[] {
+    const h = this.header();
+    let budget = this.cfg.datagramBytesMax - headerBytes(h.cluster, h.groups, h.from, h.incarnation, h.heartbeat) - 16;
+    const out: Location[] = [];
+    for (const l of all) {
+      budget -= locationBytes(l);
+      if (budget < 0) break;
+      out.push(l);
+    }
+    return out;
   }
 
   /** Send the request's next attempt, or look for a contact, or give up. */

@@ -59,6 +59,10 @@ export function tupleEntryBytes(t: TupleEntry): number {
   );
 }
 
+export function locationBytes(l: { location: string; owner: string }): number {
+  return 1 + stringBytes(l.location) + addressBytes(l.owner);
+}
+
 /** The common header: [version, type, cluster, groups, from, incarnation, heartbeat, ...]. */
 export function headerBytes(cluster: string, groups: number, from: string, incarnation: number, heartbeat: number): number {
   return 3 + 1 + 2 + stringBytes(cluster) + uintBytes(groups) + addressBytes(from) + uintBytes(incarnation) + uintBytes(heartbeat);
