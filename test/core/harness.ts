@@ -25,6 +25,8 @@ export class MiniNet {
   now = 0;
   delayMs = 1;
   loss = 0;
+  /** Called with every datagram a node emits (before loss). */
+  onSend: ((msg: Message, from: Address, to: Address) => void) | null = null;
   private queue: InFlight[] = [];
   private seq = 0;
   private readonly rng: SeededRng;
@@ -47,6 +49,7 @@ export class MiniNet {
     const out = n.drain();
     for (const e of out.events) this.events.push({ at: this.now, node: addr, e });
     for (const s of out.sends) {
+      this.onSend?.(s.msg, addr, s.to);
       if (this.loss > 0 && this.rng.next() < this.loss) continue;
       this.queue.push({ at: this.now + this.delayMs, seq: this.seq++, to: s.to, from: addr, msg: s.msg });
     }
