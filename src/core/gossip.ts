@@ -74,11 +74,24 @@ export function buildInGroupGossip(ctx: GossipContext, copies: number): GossipMe
   return { type: MessageType.Gossip, ...ctx.header, sentAt: now, wantAck: true, members, foreign, gone: news.gone, tuples: news.tuples };
 }
 
-export function buildCrossGroupGossip(ctx: GossipContext): GossipMessage {
+export function buildCrossGroupGossip(ctx: GossipContext, to: string, toGroup: number): GossipMessage {
   const members: MemberEntry[] = [ctx.self];
   ctx.view.pickForGossip(ctx.now, ctx.cfg.crossGroupEntries, 0, ctx.rng, members);
-  fit(members, bodyBudget(ctx.cfg, ctx.header, FLOAT_BYTES + 1, 4));
-  return { type: MessageType.Gossip, ...ctx.header, sentAt: ctx.now, wantAck: true, members, foreign: [], gone: [], tuples: [] };
+  let budget = bodyBudget(ctx.cfg, ctx.header, FLOAT_BYTES + 1, 4);
+  budget -= fit(members, budget);
+  const foreign = receiversGroupEntries(ctx.contacts, toGroup, to, ctx.now);
+  fit(foreign, budget);
+  return { type: MessageType.Gossip, ...ctx.header, sentAt: ctx.now, wantAck: true, members, foreign, gone: [], tuples: [] };
+}
+
+/**
+ * Nodes we know in the receiver's own group (our contacts there). The receiver may not know them: this is what
+ * joins up the pieces of a group whose members started at the same time through different seeds.
+ */
+export function receiversGroupEntries(contacts: ContactTable, group: number, exclude: string, now: number): MemberEntry[] {
+  const out: MemberEntry[] = [];
+  for (const c of contacts.contactsOf(group)) if (c.addr !== exclude && c.misses === 0) out.push(entryOf(c, now));
+  return out;
 }
 
 /** Split members then foreign entries into datagram-sized chunks (a join reply). Always at least one chunk. */

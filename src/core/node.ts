@@ -22,7 +22,7 @@ import { ContactTable } from './contacts.js';
 import { InvalidArgumentError, LimitError } from './errors.js';
 import { TupleStore, toEntry } from './filetuples.js';
 import type { TupleMergeOutcome } from './filetuples.js';
-import { buildCrossGroupGossip, buildInGroupGossip, chunkEntries, packSyncChunks } from './gossip.js';
+import { buildCrossGroupGossip, buildInGroupGossip, chunkEntries, packSyncChunks, receiversGroupEntries } from './gossip.js';
 import { groupOfName, groupOfNode } from './hash.js';
 import { PublishedTable } from './published.js';
 import type { OwnTuple } from './published.js';
@@ -63,6 +63,8 @@ const RECONNECT_EVERY_ROUNDS = 10;
 const SWEEP_EVERY_ROUNDS = 5;
 /** Attempts at the join state transfer before a node declares itself synced with what it has. */
 const SYNC_TRIES_MAX = 3;
+/** Sync attempts (each 4 request timeouts) with nobody of our group known, before we conclude we are its first. */
+const ALONE_TRIES_MAX = 8;
 /** Owned tuples (re)sent per tick at most: a restart with many tuples spreads its republishing over rounds. */
 const REFRESH_PER_TICK_MAX = 64;
 
@@ -381,13 +383,14 @@ export class KelipsNode {
         ? (this.contactTable.randomCandidate(this.rng) ?? this.contactTable.stalest())
         : this.contactTable.stalest();
     if (probeTarget !== null) {
-      this.send(probeTarget.addr, buildCrossGroupGossip(this.gossipContext(now)));
+      this.send(probeTarget.addr, buildCrossGroupGossip(this.gossipContext(now), probeTarget.addr, groupOfNode(probeTarget.addr, this.cfg.groups)));
       this.probe = { addr: probeTarget.addr, acked: false };
     }
     if (this.round % RECONNECT_EVERY_ROUNDS === 0) {
       const dead = this.view.randomFailedTombstone(this.rng);
-      if (dead !== null) this.send(dead, buildCrossGroupGossip(this.gossipContext(now)));
+      if (dead !== null) this.send(dead, buildCrossGroupGossip(this.gossipContext(now), dead, this.group));
     }
+    if (this.isJoined && this.view.size === 0 && this.round % 2 === 0) this.seekOwnGroup();
     if (now >= this.nextAntiEntropyAt) {
       this.nextAntiEntropyAt = now + this.cfg.antiEntropyIntervalMs * (0.75 + 0.5 * this.rng.next());
       const peer = this.isSynced ? this.view.randomAlive(this.rng, 1)[0] : undefined;
@@ -536,6 +539,7 @@ export class KelipsNode {
       if (!sameGroup) {
         members.push(this.selfEntry());
         this.view.pickForGossip(now, this.cfg.crossGroupEntries, 0, this.rng, members);
+        members.push(...receiversGroupEntries(this.contactTable, groupOfNode(msg.from, this.cfg.groups), msg.from, now));
       }
       this.sendAck(msg.from, msg.sentAt, members, []);
     }
@@ -615,8 +619,11 @@ export class KelipsNode {
   private startSync(now: number, tries: number): void {
     const peer = this.view.randomAlive(this.rng, 1)[0];
     if (peer === undefined) {
-      // Nobody else in our group: we are its first member, so what we hold is the whole truth.
-      this.markSynced(this.address, 0, 0);
+      // Nobody of our group known yet. Keep looking (seekOwnGroup) for a while before concluding that we are the
+      // group's first member and what we hold is the whole truth.
+      if (tries >= ALONE_TRIES_MAX) return this.markSynced(this.address, 0, 0);
+      this.sync = { id: -1, peer: this.address, timeoutAt: now + 4 * this.cfg.requestTimeoutMs, tries };
+      this.seekOwnGroup();
       return;
     }
     const id = this.nextId++;
@@ -627,9 +634,18 @@ export class KelipsNode {
 
   private syncTimedOut(now: number): void {
     const tries = (this.sync?.tries ?? 0) + 1;
+    const hadPeer = this.sync !== null && this.sync.id !== -1;
     this.sync = null;
-    if (tries >= SYNC_TRIES_MAX) this.markSynced(this.address, this.store.size, this.view.size);
+    if (hadPeer && tries >= SYNC_TRIES_MAX) this.markSynced(this.address, this.store.size, this.view.size);
     else this.startSync(now, tries);
+  }
+
+  /** Ask a contact (or a seed) for members of our own group: we know none. */
+  private seekOwnGroup(): void {
+    const via = this.contactTable.randomForeign(this.rng, this.group)?.addr ?? this.seeds[randInt(this.rng, Math.max(1, this.seeds.length))];
+    if (via === undefined) return;
+    const req: ContactRequestMessage = { type: MessageType.ContactRequest, ...this.header(), id: 0, group: this.group, origin: this.address, ttl: this.cfg.contactRequestTtl };
+    this.send(via, req);
   }
 
   private markSynced(from: Address, tuples: number, members: number): void {
