@@ -11,27 +11,30 @@ export type BroadcastItem =
   | { kind: 'tuple'; key: string; tuple: TupleEntry; sent: number; bytes: number; expiresAt: number };
 
 export class BroadcastQueue {
-  private readonly items = new Map<string, BroadcastItem>();
+  private readonly byKey = new Map<string, BroadcastItem>();
+  /** Items ordered by `sent`, ascending (restored by an insertion sort: after a take it is nearly sorted). */
+  private order: BroadcastItem[] = [];
   dropped = 0;
 
   constructor(private readonly max: number) {}
 
   get size(): number {
-    return this.items.size;
+    return this.byKey.size;
   }
 
   /** Queue an item (replacing an older one with the same key). Returns false when something had to be dropped. */
   push(item: BroadcastItem): boolean {
-    this.items.delete(item.key);
+    const old = this.byKey.get(item.key);
+    if (old !== undefined) this.remove(old);
     let ok = true;
-    if (this.items.size >= this.max) {
-      let victim: BroadcastItem | null = null;
-      for (const x of this.items.values()) if (victim === null || x.sent > victim.sent) victim = x;
-      if (victim !== null) this.items.delete(victim.key);
+    if (this.byKey.size >= this.max) {
+      this.sort();
+      this.remove(this.order[this.order.length - 1]!); // the most-sent item has had the most chances
       this.dropped++;
       ok = false;
     }
-    this.items.set(item.key, item);
+    this.byKey.set(item.key, item);
+    this.order.unshift(item); // sent = 0: it belongs at the front
     return ok;
   }
 
@@ -43,11 +46,13 @@ export class BroadcastQueue {
     const gone: GoneEntry[] = [];
     const tuples: TupleEntry[] = [];
     let bytes = 0;
-    if (this.items.size === 0) return { gone, tuples, bytes };
-    const order = [...this.items.values()].sort((a, b) => a.sent - b.sent);
-    for (const item of order) {
+    if (this.order.length === 0) return { gone, tuples, bytes };
+    this.sort();
+    let retired = 0;
+    for (const item of this.order) {
       if (item.kind === 'tuple' && item.expiresAt <= now) {
-        this.items.delete(item.key);
+        item.sent = limit;
+        retired++;
         continue;
       }
       if (bytes + item.bytes > budget) continue;
@@ -55,8 +60,35 @@ export class BroadcastQueue {
       if (item.kind === 'gone') gone.push(item.gone);
       else tuples.push({ ...item.tuple, ttlMs: Math.max(1, Math.round(item.expiresAt - now)) });
       item.sent += copies;
-      if (item.sent >= limit) this.items.delete(item.key);
+      if (item.sent >= limit) retired++;
+    }
+    if (retired > 0) {
+      let kept = 0;
+      for (const item of this.order) {
+        if (item.sent >= limit) this.byKey.delete(item.key);
+        else this.order[kept++] = item;
+      }
+      this.order.length = kept;
     }
     return { gone, tuples, bytes };
+  }
+
+  private remove(item: BroadcastItem): void {
+    this.byKey.delete(item.key);
+    const i = this.order.indexOf(item);
+    if (i >= 0) this.order.splice(i, 1);
+  }
+
+  private sort(): void {
+    const a = this.order;
+    for (let i = 1; i < a.length; i++) {
+      const x = a[i]!;
+      let j = i - 1;
+      while (j >= 0 && a[j]!.sent > x.sent) {
+        a[j + 1] = a[j]!;
+        j--;
+      }
+      a[j + 1] = x;
+    }
   }
 }

@@ -33,6 +33,9 @@ export interface KelipsConfig {
   foreignPerGossip: number;
   /** Own-group entries sent to a contact in cross-group gossip and in its ack. */
   crossGroupEntries: number;
+  /** In-group gossip asks for acks (member RTTs) every this many rounds; 0 = never. 4: RTTs stay current at a
+   *  quarter of the ack traffic (acks are not needed for liveness: heartbeats are). */
+  memberRttEvery: number;
 
   /** A member unheard for suspectMult * L(G) rounds is suspect (shown, not used as a target for new work). */
   suspectMult: number;
@@ -99,6 +102,7 @@ export const DEFAULTS: Readonly<KelipsConfig> = Object.freeze({
   heartbeatMult: 3,
   foreignPerGossip: 4,
   crossGroupEntries: 6,
+  memberRttEvery: 4,
   suspectMult: 3,
   failMult: 6,
   tombstoneMs: 120_000,
@@ -157,6 +161,7 @@ const RULES: Record<keyof KelipsConfig, Rule> = {
   heartbeatMult: int(1, 32),
   foreignPerGossip: int(0, 64),
   crossGroupEntries: int(0, 64),
+  memberRttEvery: int(0, 1000),
   suspectMult: int(1, 100),
   failMult: int(2, 200),
   tombstoneMs: int(1000, 86_400_000),

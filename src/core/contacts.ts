@@ -34,6 +34,7 @@ export interface ContactChange {
 
 export class ContactTable {
   private readonly slots: GroupSlot[];
+  private probeCursor = 0;
 
   constructor(
     private readonly k: number,
@@ -70,8 +71,7 @@ export class ContactTable {
     return n;
   }
 
-  find(addr: Address): { contact: Contact; isContact: boolean; group: number } | null {
-    const group = this.groupOf(addr);
+  find(addr: Address, group: number = this.groupOf(addr)): { contact: Contact; isContact: boolean; group: number } | null {
     const slot = this.slots[group];
     if (slot === undefined || group === this.ownGroup) return null;
     for (const x of slot.contacts) if (x.addr === addr) return { contact: x, isContact: true, group };
@@ -83,13 +83,12 @@ export class ContactTable {
    * News of a foreign node (from gossip, an ack, a reply or a direct message). Refreshes it if known; otherwise
    * fills an empty contact slot, or becomes a candidate if fresher than the stalest one.
    */
-  offer(e: MemberEntry, now: number, staleMs: number, changes: ContactChange[]): void {
-    const group = this.groupOf(e.addr);
+  offer(e: MemberEntry, now: number, staleMs: number, changes: ContactChange[], group: number = this.groupOf(e.addr)): void {
     if (group === this.ownGroup) return;
     const slot = this.slots[group];
     if (slot === undefined) return;
     const heardAt = now - e.ageMs;
-    const known = this.find(e.addr);
+    const known = this.find(e.addr, group);
     if (known !== null) {
       const x = known.contact;
       if (e.incarnation < x.incarnation) return;
@@ -120,8 +119,8 @@ export class ContactTable {
   }
 
   /** Direct evidence of life: it answered or spoke to us. */
-  heard(addr: Address, incarnation: number, heartbeat: number, now: number): void {
-    const known = this.find(addr);
+  heard(addr: Address, incarnation: number, heartbeat: number, now: number, group: number = this.groupOf(addr)): void {
+    const known = this.find(addr, group);
     if (known === null) return;
     const x = known.contact;
     if (incarnation < x.incarnation) return;
@@ -200,13 +199,19 @@ export class ContactTable {
     return null;
   }
 
-  /** The contact heard from longest ago: the one most in need of a probe. */
-  stalest(): Contact | null {
-    let out: Contact | null = null;
-    for (let g = 0; g < this.k; g++) {
-      for (const x of this.slots[g]!.contacts) if (out === null || x.lastHeard < out.lastHeard) out = x;
+  /**
+   * The next contact to probe: groups are visited in turn and, within a group, the contact heard from longest
+   * ago. Every contact is probed at least once every (k - 1) * c rounds; O(c) per call.
+   */
+  nextToProbe(): Contact | null {
+    for (let i = 0; i < this.k; i++) {
+      this.probeCursor = (this.probeCursor + 1) % this.k;
+      if (this.probeCursor === this.ownGroup) continue;
+      let out: Contact | null = null;
+      for (const x of this.slots[this.probeCursor]!.contacts) if (out === null || x.lastHeard < out.lastHeard) out = x;
+      if (out !== null) return out;
     }
-    return out;
+    return null;
   }
 
   randomCandidate(rng: Rng): Contact | null {

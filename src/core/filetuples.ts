@@ -41,8 +41,11 @@ export function compareVersion(aInc: number, aSeq: number, bInc: number, bSeq: n
 }
 
 export class TupleStore {
-  private readonly byName = new Map<string, StoredTuple[]>();
+  /** name -> tuples, one map per digest bucket, so a sync touches only the buckets that differ. */
+  private readonly buckets: Map<string, StoredTuple[]>[] = [];
   private count = 0;
+  /** No tuple expires before this (a lower bound): sweeps before it are skipped. */
+  private earliestExpiry = Infinity;
   readonly digests: Uint32Array;
 
   constructor(
@@ -53,6 +56,11 @@ export class TupleStore {
     private readonly refreshSlackMs: number,
   ) {
     this.digests = new Uint32Array(buckets);
+    for (let b = 0; b < buckets; b++) this.buckets.push(new Map());
+  }
+
+  private mapOf(name: string): Map<string, StoredTuple[]> {
+    return this.buckets[this.bucketOf(name)]!;
   }
 
   get size(): number {
@@ -66,7 +74,10 @@ export class TupleStore {
   merge(t: TupleEntry, now: number): TupleMergeOutcome {
     if (t.ttlMs <= 0) return 'expired';
     const expiresAt = now + t.ttlMs;
-    let list = this.byName.get(t.name);
+    if (expiresAt < this.earliestExpiry) this.earliestExpiry = expiresAt;
+    const bucket = this.bucketOf(t.name);
+    const map = this.buckets[bucket]!;
+    let list = map.get(t.name);
     const old = list?.find((x) => x.owner === t.owner);
     if (old === undefined) {
       if (this.count >= this.filetuplesMax) return 'filetuples-full';
@@ -83,17 +94,16 @@ export class TupleStore {
       };
       if (list === undefined) {
         list = [];
-        this.byName.set(t.name, list);
+        map.set(t.name, list);
       }
       list.push(fresh);
       this.count++;
-      this.digests[this.bucketOf(t.name)]! ^= fresh.digest;
+      this.digests[bucket]! ^= fresh.digest;
       return 'new';
     }
     const order = compareVersion(t.versionIncarnation, t.versionSeq, old.versionIncarnation, old.versionSeq);
     if (order < 0) return 'stale';
     if (order > 0) {
-      const bucket = this.bucketOf(t.name);
       this.digests[bucket]! ^= old.digest;
       old.location = t.location;
       old.versionIncarnation = t.versionIncarnation;
@@ -114,7 +124,7 @@ export class TupleStore {
 
   /** Live locations of a name (tombstones and expired tuples excluded). */
   locations(name: string, now: number): Location[] {
-    const list = this.byName.get(name);
+    const list = this.mapOf(name).get(name);
     if (list === undefined) return [];
     const out: Location[] = [];
     for (const t of list) if (!t.deleted && t.expiresAt > now) out.push({ location: t.location, owner: t.owner });
@@ -122,40 +132,49 @@ export class TupleStore {
   }
 
   get(name: string, owner: Address): StoredTuple | undefined {
-    return this.byName.get(name)?.find((x) => x.owner === owner);
+    return this.mapOf(name).get(name)?.find((x) => x.owner === owner);
   }
 
   /** Remove expired tuples; returns them so the caller can report. */
   expire(now: number): StoredTuple[] {
     const gone: StoredTuple[] = [];
-    for (const [name, list] of this.byName) {
-      let kept = 0;
-      for (const t of list) {
-        if (t.expiresAt > now) list[kept++] = t;
-        else {
-          gone.push(t);
-          this.digests[this.bucketOf(name)]! ^= t.digest;
+    if (now < this.earliestExpiry) return gone;
+    let earliest = Infinity;
+    for (let b = 0; b < this.buckets.length; b++) {
+      const map = this.buckets[b]!;
+      for (const [name, list] of map) {
+        let kept = 0;
+        for (const t of list) {
+          if (t.expiresAt > now) {
+            list[kept++] = t;
+            if (t.expiresAt < earliest) earliest = t.expiresAt;
+          } else {
+            gone.push(t);
+            this.digests[b]! ^= t.digest;
+          }
         }
+        if (kept === 0) map.delete(name);
+        else list.length = kept;
       }
-      if (kept === 0) this.byName.delete(name);
-      else list.length = kept;
     }
     this.count -= gone.length;
+    this.earliestExpiry = earliest;
     return gone;
   }
 
   /** Every tuple of the given buckets, as entries to send (TTL relative to now). */
   entriesOfBuckets(buckets: ReadonlySet<number>, now: number): TupleEntry[] {
     const out: TupleEntry[] = [];
-    for (const [name, list] of this.byName) {
-      if (!buckets.has(this.bucketOf(name))) continue;
-      for (const t of list) if (t.expiresAt > now) out.push(toEntry(t, now));
+    for (const b of buckets) {
+      const map = this.buckets[b];
+      if (map === undefined) continue;
+      for (const list of map.values()) for (const t of list) if (t.expiresAt > now) out.push(toEntry(t, now));
     }
     return out;
   }
 
   *all(): IterableIterator<StoredTuple> {
-    for (const list of this.byName.values()) yield* list;
+    for (const map of this.buckets) for (const list of map.values()) yield* list;
   }
 }
 

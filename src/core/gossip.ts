@@ -54,7 +54,7 @@ function fit(entries: MemberEntry[], budget: number): number {
   return used;
 }
 
-export function buildInGroupGossip(ctx: GossipContext, copies: number): GossipMessage {
+export function buildInGroupGossip(ctx: GossipContext, copies: number, wantAck: boolean): GossipMessage {
   const { cfg, now, t } = ctx;
   let budget = bodyBudget(cfg, ctx.header, FLOAT_BYTES + 1, 4);
   const members: MemberEntry[] = [ctx.self];
@@ -71,7 +71,7 @@ export function buildInGroupGossip(ctx: GossipContext, copies: number): GossipMe
   }
   budget -= fit(foreign, budget);
   const news = ctx.queue.take(budget, copies, t.retransmits, now);
-  return { type: MessageType.Gossip, ...ctx.header, sentAt: now, wantAck: true, members, foreign, gone: news.gone, tuples: news.tuples };
+  return { type: MessageType.Gossip, ...ctx.header, sentAt: now, wantAck, members, foreign, gone: news.gone, tuples: news.tuples };
 }
 
 export function buildCrossGroupGossip(ctx: GossipContext, to: string, toGroup: number): GossipMessage {

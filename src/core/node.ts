@@ -375,13 +375,14 @@ export class KelipsNode {
 
     const targets = this.view.randomAlive(this.rng, this.cfg.gossipFanout);
     if (targets.length > 0) {
-      const msg = buildInGroupGossip(this.gossipContext(now), targets.length);
+      const wantAck = this.cfg.memberRttEvery > 0 && this.round % this.cfg.memberRttEvery === 0;
+      const msg = buildInGroupGossip(this.gossipContext(now), targets.length, wantAck);
       for (const m of targets) this.send(m.addr, msg);
     }
     const probeTarget =
       this.cfg.candidateProbeEvery > 0 && this.round % this.cfg.candidateProbeEvery === 0
-        ? (this.contactTable.randomCandidate(this.rng) ?? this.contactTable.stalest())
-        : this.contactTable.stalest();
+        ? (this.contactTable.randomCandidate(this.rng) ?? this.contactTable.nextToProbe())
+        : this.contactTable.nextToProbe();
     if (probeTarget !== null) {
       this.send(probeTarget.addr, buildCrossGroupGossip(this.gossipContext(now), probeTarget.addr, groupOfNode(probeTarget.addr, this.cfg.groups)));
       this.probe = { addr: probeTarget.addr, acked: false };
@@ -444,10 +445,11 @@ export class KelipsNode {
   /** The header of any message is first-hand news of its sender. Returns false when the sender is tombstoned. */
   private noteSender(msg: Header, now: number): boolean {
     const e: MemberEntry = { addr: msg.from, incarnation: msg.incarnation, heartbeat: msg.heartbeat, ageMs: 0 };
-    if (groupOfNode(msg.from, this.cfg.groups) !== this.group) {
+    const group = groupOfNode(msg.from, this.cfg.groups);
+    if (group !== this.group) {
       const changes: ContactChange[] = [];
-      this.contactTable.offer(e, now, this.t.failMs, changes);
-      this.contactTable.heard(msg.from, msg.incarnation, msg.heartbeat, now);
+      this.contactTable.offer(e, now, this.t.failMs, changes, group);
+      this.contactTable.heard(msg.from, msg.incarnation, msg.heartbeat, now, group);
       this.reportContactChanges(changes);
       return true;
     }
@@ -469,8 +471,9 @@ export class KelipsNode {
   /** Route an entry: own group -> the view; another group -> contacts. */
   private learn(e: MemberEntry, now: number, changes: ContactChange[]): void {
     if (e.addr === this.address) return;
-    if (groupOfNode(e.addr, this.cfg.groups) === this.group) this.mergeMember(e, now);
-    else this.contactTable.offer(e, now, this.t.failMs, changes);
+    const group = groupOfNode(e.addr, this.cfg.groups);
+    if (group === this.group) this.mergeMember(e, now);
+    else this.contactTable.offer(e, now, this.t.failMs, changes, group);
   }
 
   private learnAll(entries: readonly MemberEntry[], now: number): void {
