@@ -37,6 +37,9 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly lookups: Counter<'result'>;
   private readonly lookupsByHops: Counter<'hops'>;
+  /** Label-bound children: the lookup path must not hash label objects on every request. */
+  private readonly lookupResult: Record<'found' | 'not_found' | 'unavailable', { inc(v?: number): void }>;
+  private readonly hops: { inc(v?: number): void }[];
   private readonly lookupDuration: Histogram<string>;
   private readonly publishes: Counter<'result'>;
   private readonly suspected: Counter<string>;
@@ -199,6 +202,7 @@ export class AgentMetrics {
       registers,
     });
     for (const result of ['found', 'not_found', 'unavailable']) this.lookups.inc({ result }, 0);
+    this.lookupResult = { found: this.lookups.labels('found'), not_found: this.lookups.labels('not_found'), unavailable: this.lookups.labels('unavailable') };
     this.lookupsByHops = new Counter({
       name: 'kelips_lookups_by_hops_total',
       help: 'Answered lookups by hops: 0 own group, 1 a contact answered, 2+ a contact had to be found first.',
@@ -206,6 +210,7 @@ export class AgentMetrics {
       registers,
     });
     for (const hops of HOPS) this.lookupsByHops.inc({ hops }, 0);
+    this.hops = HOPS.map((h) => this.lookupsByHops.labels(h));
     this.lookupDuration = new Histogram({
       name: 'kelips_lookup_duration_seconds',
       help: 'Time from a lookup command to its result (any result), as the core measured it.',
@@ -260,8 +265,8 @@ export class AgentMetrics {
       case 'lookup-done': {
         const r = e.result;
         const result = r.status === LookupStatus.Found ? 'found' : r.status === LookupStatus.NotFound ? 'not_found' : 'unavailable';
-        this.lookups.inc({ result });
-        if (result !== 'unavailable') this.lookupsByHops.inc({ hops: r.hops >= 3 ? '3+' : String(r.hops) });
+        this.lookupResult[result].inc();
+        if (result !== 'unavailable') this.hops[Math.min(3, r.hops)]!.inc();
         // Every lookup, unavailable ones too: this is what applications waited.
         this.lookupDuration.observe(r.latencyMs / 1000);
         return;

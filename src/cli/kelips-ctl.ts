@@ -2,6 +2,12 @@
 /** `kelips-ctl`: see src/cli/ctl.ts and `kelips-ctl --help`. */
 import { runCtl } from './ctl.js';
 
+// `kelips-ctl ... | head`: a closed stdout ends the command quietly, like any Unix tool.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 runCtl(process.argv.slice(2), process.env, {
   out: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),
