@@ -19,7 +19,7 @@ build: setup ## compile TypeScript to dist/
 	npm run -s build
 
 demo: build ## run a local cluster you can look things up in
-	node dist/src/sim/demo.js
+	scripts/demo.sh
 
 test: build ## every test: unit, simulator scenarios, real-process cluster
 	npx vitest run
