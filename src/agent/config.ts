@@ -104,6 +104,7 @@ const CORE_HELP: Partial<Record<keyof KelipsConfig, string>> = {
   heartbeatMult: 'heartbeats per datagram = heartbeat-mult x log2(G+1)',
   foreignPerGossip: 'contact candidates per in-group datagram',
   crossGroupEntries: 'own-group entries sent to a contact',
+  memberRttEvery: 'in-group gossip asks for acks (member RTTs) every this many rounds (0 = never)',
   suspectMult: 'suspect after suspect-mult x log2(G+1) silent rounds',
   failMult: 'remove after fail-mult x log2(G+1) silent rounds',
   tombstoneMs: 'how long a removed member is remembered',

@@ -10,7 +10,8 @@
  *                + own published F/N x owned tuple   (JS heap estimates per entry below; measure with
  *                kelips_nodejs_heap_size_used_bytes)
  *   bandwidth  per gossip round: min(fanout, G-1) in-group gossip datagrams (header + H heartbeats + foreign
- *              candidates + news up to the datagram budget) and as many acks, one cross-group probe and its ack
+ *              candidates + news up to the datagram budget), acks for them every memberRttEvery rounds, one
+ *              cross-group probe and its ack
  *              (and the same received from others); anti-entropy every antiEntropyIntervalMs; every tuple of the
  *              group is refreshed each filetupleRefreshMs and forwarded retransmitMult x L times by every member.
  */
@@ -92,7 +93,8 @@ export function plan(input: PlanInput): Plan {
   const newsRoom = Math.max(0, cfg.datagramBytesMax - gossipBase);
   const fanout = Math.min(cfg.gossipFanout, Math.max(0, Math.ceil(G) - 1));
   const ackBytes = header + FLOAT_BYTES + 2 * LIST_HEADER_BYTES;
-  const probeBytes = Math.min(cfg.datagramBytesMax, gossipFixed + (1 + Math.min(cfg.crossGroupEntries, Math.ceil(G) - 1)) * memberBytes);
+  // A probe carries the sender and some of its group, plus the contacts it knows in the receiver's group.
+  const probeBytes = Math.min(cfg.datagramBytesMax, gossipFixed + (1 + Math.min(cfg.crossGroupEntries, Math.ceil(G) - 1) + Math.min(cfg.contactsPerGroup, Math.ceil(G))) * memberBytes);
   const probes = k > 1 ? 1 : 0;
 
   // Tuple news: each tuple of the group is re-sent by its owner every refresh interval; every member forwards it
@@ -114,8 +116,10 @@ export function plan(input: PlanInput): Plan {
   const ownRefreshPerSecond = (F / N / (cfg.filetupleRefreshMs / 1000)) * ((k - 1) / k);
   const publishBytes = header + 5 + tupleBytes;
 
-  const perRoundDatagrams = 2 * fanout + 2 * probes;
-  const perRoundBytes = fanout * (gossipBase + ackBytes) + probes * 2 * probeBytes + perRoundDatagrams * IP_UDP_HEADER_BYTES;
+  // In-group gossip asks for acks (RTTs) only every memberRttEvery rounds; the cross-group probe always does.
+  const acksPerRound = cfg.memberRttEvery > 0 ? fanout / cfg.memberRttEvery : 0;
+  const perRoundDatagrams = fanout + acksPerRound + 2 * probes;
+  const perRoundBytes = fanout * gossipBase + acksPerRound * ackBytes + probes * 2 * probeBytes + perRoundDatagrams * IP_UDP_HEADER_BYTES;
   const aeDatagramsPerSecond = G > 1 ? (2 * 1000) / cfg.antiEntropyIntervalMs : 0;
   const aeBytesPerSecond = aeDatagramsPerSecond * (header + 6 + cfg.syncBuckets * 5 + IP_UDP_HEADER_BYTES);
   const gossipBytesPerSecond = perRoundBytes * roundsPerSecond + aeBytesPerSecond;

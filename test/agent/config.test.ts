@@ -128,6 +128,10 @@ describe('agent config', () => {
     expect(error(['serve']).message).toMatch(/serve|positional/i);
   });
 
+  it('every protocol knob has its own help line (a new core field needs one)', () => {
+    for (const o of OPTIONS) expect(o.help, o.name).not.toMatch(/^[a-z]+[A-Z]\w*$/);
+  });
+
   it('--help lists every flag with its env var and default', () => {
     const r = loadConfig({ argv: ['--help'], env: {}, readFile: () => '' });
     expect(r.kind).toBe('help');

@@ -46,11 +46,15 @@ describe('kelips-ctl plan math', () => {
     expect(p.bandwidth.bytesPerSecond).toBe(0);
   });
 
-  it('gossip costs (2 fanout + 2 probe) datagrams a round plus anti-entropy, and scales with the round length', () => {
+  it('gossip costs fanout + acks + probe and its ack per round plus anti-entropy, and scales with the round length', () => {
+    // Per round: 2 in-group datagrams, 2/memberRttEvery acks, one probe and its ack; anti-entropy: 2 datagrams.
+    const perRound = (c: typeof lan) => c.gossipFanout + c.gossipFanout / c.memberRttEvery + 2;
+    const ae = (c: typeof lan) => 2000 / c.antiEntropyIntervalMs;
     const p = plan({ ...base, nodes: 1000, files: 0 });
-    expect(p.bandwidth.datagramsPerSecond).toBeCloseTo(6 + 0.2, 6);
-    const slow = plan({ ...base, nodes: 1000, files: 0, config: resolveConfig({ gossipIntervalMs: 2000 }) });
-    expect(slow.bandwidth.datagramsPerSecond).toBeCloseTo(3 + 0.2, 6);
+    expect(p.bandwidth.datagramsPerSecond).toBeCloseTo(perRound(lan) + ae(lan), 6);
+    const slowCfg = resolveConfig({ gossipIntervalMs: 2000 });
+    const slow = plan({ ...base, nodes: 1000, files: 0, config: slowCfg });
+    expect(slow.bandwidth.datagramsPerSecond).toBeCloseTo(perRound(slowCfg) / 2 + ae(slowCfg), 6);
     expect(p.bandwidth.bytesPerSecond).toBeGreaterThan(1000);
     expect(p.bandwidth.bytesPerSecond).toBeLessThan(6 * 1428 + 1000); // no datagram over the budget
   });
