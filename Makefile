@@ -21,7 +21,7 @@ build: setup ## compile TypeScript to dist/
 demo: build ## run a local cluster you can look things up in
 	scripts/demo.sh
 
-test: build ## every test: unit, simulator scenarios, real-process cluster
+test: build setup-system ## every test: unit, simulator scenarios, real-process cluster
 	npx vitest run
 
 bench: build ## the simulator benchmark at 1,000 nodes
@@ -29,3 +29,12 @@ bench: build ## the simulator benchmark at 1,000 nodes
 
 clean: ## remove build output
 	rm -rf dist
+
+.PHONY: setup-system churn-demo
+
+setup-system: ## install system tools the deploy tests use (prometheus, shellcheck, systemd-analyze, ...)
+	scripts/ensure-deploy-tools.sh
+
+churn-demo: build setup-system ## churn a local cluster for 3 minutes; chart in .tmp/churn-demo/churn.svg
+	npx tsc -p scripts/churn-demo.tsconfig.json
+	node .tmp/churn-demo/build/scripts/churn-demo.js

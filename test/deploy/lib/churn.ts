@@ -32,7 +32,10 @@ export class LookupLoad {
     return xs[Math.floor(Math.random() * xs.length)] as T;
   }
 
-  /** Publish the file set, each from a random running agent (retried on another one if it fails). */
+  /**
+   * Publish the file set, each from a random running agent, until the file's group confirms it ("stored"; a
+   * "queued" publish is only retried by the agent's periodic refresh, so ask again, possibly elsewhere).
+   */
   async publishAll(): Promise<void> {
     for (let i = 0; i < this.opts.files; i++) {
       const name = `file-${i}`;
@@ -44,9 +47,9 @@ export class LookupLoad {
           body: JSON.stringify({ name, location: `${a.gossip}/data/${name}` }),
           signal: AbortSignal.timeout(3000),
         });
-        await res.text();
-        return res.ok ? true : undefined;
-      }, 20, 100);
+        const body = (await res.json()) as { status?: string };
+        return res.ok && body.status === 'stored' ? true : undefined;
+      }, 50, 200);
       this.names.push(name);
       this.stats.publishes++;
     }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { exited, freePort, poll, stop, track } from './procs.js';
 import { REPO } from './expressions.js';
+import { groupOfNode } from '../../../src/core/hash.js';
 
 export const AGENT_JS = join(REPO, 'dist/src/cli/kelips.js');
 
@@ -58,12 +59,22 @@ export class LocalCluster {
     return this.opts.agentJs ?? AGENT_JS;
   }
 
-  /** Allocate addresses and ports (UDP gossip and TCP metrics both free on each agent's own loopback host). */
+  /**
+   * Allocate addresses and ports (UDP gossip and TCP metrics both free on each agent's own loopback host).
+   * A node's affinity group is a hash of its address, so with random ports a small cluster can end up with an
+   * empty group (its files unavailable from the start). Agent i gets a gossip port whose address hashes to
+   * group i mod k, so the groups are balanced and every group has members (at least 2 when size >= 2k).
+   */
   async allocate(): Promise<void> {
     const base = this.opts.hostBase ?? 11;
     for (let i = 0; i < this.opts.size; i++) {
       const host = `127.0.0.${base + i}`;
-      const gossipPort = await freePort(host, true);
+      const want = i % this.opts.groups;
+      let gossipPort = await freePort(host, true);
+      for (let tries = 0; groupOfNode(`${host}:${gossipPort}`, this.opts.groups) !== want; tries++) {
+        if (tries > 500) throw new Error(`no free port on ${host} whose address hashes to group ${want}`);
+        gossipPort = await freePort(host, true);
+      }
       let metricsPort = await freePort(host);
       while (metricsPort === gossipPort) metricsPort = await freePort(host);
       const dataDir = join(this.opts.dir, `agent-${i}`);

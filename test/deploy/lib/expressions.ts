@@ -2,11 +2,22 @@
  * Every PromQL expression the dashboards and rules contain, with Grafana's variables substituted the way
  * Grafana would, ready to be evaluated against a live Prometheus.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 
-export const REPO = new URL('../../../', import.meta.url).pathname.replace(/\/$/, '');
+/** The repository root: the nearest directory above this file with a package.json (works compiled too). */
+function findRepo(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('repository root (package.json) not found');
+    dir = up;
+  }
+  return dir;
+}
+export const REPO = findRepo();
 export const DASHBOARD_DIR = join(REPO, 'dashboards');
 export const RULES_FILE = join(REPO, 'dashboards/rules/kelips-rules.yml');
 

@@ -52,7 +52,7 @@ export function niceStep(range: number, target: number): number {
 }
 
 export function formatValue(v: number, unit: ChartPanel['unit']): string {
-  if (unit === 'ratio') return `${(v * 100).toFixed(v >= 0.995 || v === 0 ? 0 : 1)}%`;
+  if (unit === 'ratio') return `${+(v * 100).toFixed(1)}%`;
   if (unit === 'seconds') {
     if (v === 0) return '0';
     if (v < 1e-3) return `${(v * 1e6).toFixed(0)}µs`;
