@@ -147,7 +147,7 @@ async function main(): Promise<void> {
             () => 'answered',
           )),
           ...(await q(`sum(rate(kelips_lookups_total{result="found"}[${w}])) / sum(rate(kelips_lookups_total[${w}]))`, () => 'found')),
-          ...(await q('cluster:kelips_lookup_success:ratio_rate1m{cluster="churn-demo"}', () => 'answered (1m rule)')),
+          ...(await q('cluster:kelips_lookup_success:ratio_rate1m{cluster="churn-demo"}', () => 'answered (1m rule)')).map((s) => ({ ...s, dashed: true })),
         ],
       },
       {

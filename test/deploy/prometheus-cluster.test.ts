@@ -186,6 +186,19 @@ describe('dashboards and rules against a real Prometheus scraping a churning clu
     expect(failures).toEqual([]);
   });
 
+  it('kelips-ctl plan and status work as deploy/README.md shows them', () => {
+    const ctl = join(REPO, 'dist/src/cli/kelips-ctl.js');
+    const plan = spawnSync(process.execPath, [ctl, 'plan', '--nodes', '400', '--files', '100000', '--json'], { encoding: 'utf8', timeout: 20_000 });
+    expect(plan.status, plan.stderr).toBe(0);
+    const p = JSON.parse(plan.stdout) as { groupsRecommended: number; groupSize: number; warnings: string[] };
+    expect(p.groupsRecommended).toBe(20); // the README's example
+    expect(p.groupSize).toBe(20);
+    const a = cluster.agents[0]!;
+    const status = spawnSync(process.execPath, [ctl, '--node', a.gossip, '--json', 'status'], { encoding: 'utf8', timeout: 20_000 });
+    expect(status.status, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toBeTypeOf('object');
+  });
+
   it('the container health check command works against a real agent', () => {
     const hc = join(REPO, 'deploy/container/healthcheck.mjs');
     const a = cluster.agents[0]!;

@@ -8,6 +8,8 @@ export interface ChartSeries {
   /** [unix seconds, value]; NaN or missing values break the line. */
   points: [number, number][];
   color?: string;
+  /** Draw dashed (e.g. a smoothed or recorded version of another series). */
+  dashed?: boolean;
 }
 
 export interface ChartPanel {
@@ -139,14 +141,17 @@ export function renderSvg(chart: Chart): string {
       }
       if (cur.length) segs.push(cur.join(' '));
       for (const seg of segs) {
-        if (seg.includes(' ')) out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${seg}"/>`);
+        const dash = s.dashed ? ' stroke-dasharray="6,4"' : '';
+        if (seg.includes(' ')) out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.6"${dash} points="${seg}"/>`);
         else {
           const [cx, cy] = seg.split(',');
           out.push(`<circle cx="${cx}" cy="${cy}" r="1.8" fill="${color}"/>`);
         }
       }
       const ly = y0 + 12 + si * 16;
-      out.push(`<rect x="${left + plotW + 12}" y="${ly - 8}" width="12" height="3" fill="${color}"/>`);
+      out.push(
+        `<line x1="${left + plotW + 12}" y1="${ly - 6}" x2="${left + plotW + 26}" y2="${ly - 6}" stroke="${color}" stroke-width="3"${s.dashed ? ' stroke-dasharray="4,2"' : ''}/>`,
+      );
       out.push(`<text x="${left + plotW + 30}" y="${ly - 4}" fill="#222">${esc(s.name)}</text>`);
     });
     if (panel.series.length === 0 || values.length === 0)
