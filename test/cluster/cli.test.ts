@@ -64,7 +64,7 @@ describe('kelips binary', () => {
       });
       let out = '';
       p.stdout!.on('data', (d: Buffer) => (out += d));
-      const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+      const exited = new Promise<number | null>((r) => p.on('close', (code) => r(code)));
       try {
         expect(await eventually(async () => (await http(`127.0.10.200:${port + 1}`, '/healthz'))?.status === 200, 10_000)).toBe(true);
         p.kill(sig);

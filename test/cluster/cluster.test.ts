@@ -62,7 +62,7 @@ async function lookupFrom(i: number, name: string): Promise<CtlResult> {
 }
 
 function describeFailure(r: CtlResult, i: number, name: string): string {
-  return `lookup ${name} from agent ${i} (${addrs[i]}, group ${groupOf[i]}): exit ${r.code} ${r.stdout} ${r.stderr}\n--- agent log:\n${cluster.tail(i)}`;
+  return `lookup ${name} from agent ${i} (${addrs[i]}, group ${groupOf[i]}): exit ${r.code} stdout ${JSON.stringify(r.stdout)} stderr ${JSON.stringify(r.stderr)}\n--- agent log:\n${cluster.tail(i)}`;
 }
 
 beforeAll(async () => {
@@ -131,7 +131,7 @@ describe('a 12-agent cluster on loopback', () => {
     const jobs = live().flatMap((i) => names.map((name) => async () => ({ i, name, r: await lookupFrom(i, name) })));
     for (const { i, name, r } of await pool(4, jobs)) {
       expect(r.code, describeFailure(r, i, name)).toBe(0);
-      expect(r.json.status).toBe('found');
+      expect(r.json?.status, describeFailure(r, i, name)).toBe('found');
       expect(r.json.locations).toEqual([{ location: location(name), owner: addrs[ownerOf.get(name)!] }]);
       // 0 hops in the name's own group; elsewhere one hop: the agent holds a live contact of every group.
       expect(r.json.hops, describeFailure(r, i, name)).toBe(groupOf[i] === groupOfName(name, K) ? 0 : 1);
@@ -156,7 +156,7 @@ describe('a 12-agent cluster on loopback', () => {
     const jobs = live().flatMap((i) => liveNames.map((name) => async () => ({ i, name, r: await lookupFrom(i, name) })));
     for (const { i, name, r } of await pool(4, jobs)) {
       expect(r.code, describeFailure(r, i, name)).toBe(0);
-      expect(r.json.locations).toEqual([{ location: location(name), owner: addrs[ownerOf.get(name)!] }]);
+      expect(r.json?.locations, describeFailure(r, i, name)).toEqual([{ location: location(name), owner: addrs[ownerOf.get(name)!] }]);
     }
 
     const dead = new Set(victims.map((v) => addrs[v]!));
@@ -210,7 +210,7 @@ describe('a 12-agent cluster on loopback', () => {
     const jobs = live().flatMap((i) => names.map((name) => async () => ({ i, name, r: await lookupFrom(i, name) })));
     for (const { i, name, r } of await pool(4, jobs)) {
       expect(r.code, describeFailure(r, i, name)).toBe(0);
-      expect(r.json.locations).toEqual([{ location: location(name), owner: addrs[ownerOf.get(name)!] }]);
+      expect(r.json?.locations, describeFailure(r, i, name)).toEqual([{ location: location(name), owner: addrs[ownerOf.get(name)!] }]);
       expect(r.json.hops).toBeLessThanOrEqual(1);
     }
   });

@@ -159,7 +159,8 @@ export function ctl(args: string[], timeoutMs = 15_000): Promise<CtlResult> {
     p.stdout!.on('data', (d: Buffer) => (stdout += d));
     p.stderr!.on('data', (d: Buffer) => (stderr += d));
     const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('exit', (code) => {
+    // 'close', not 'exit': 'exit' can come before the last of stdout has been read.
+    p.on('close', (code) => {
       clearTimeout(t);
       children.delete(p);
       let json: unknown = null;
