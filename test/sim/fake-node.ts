@@ -2,10 +2,10 @@
  * A tiny stand-in protocol node for testing the simulator's machinery: every `periodMs` it sends one Leave-shaped
  * message (the same object) to each of its peers, and it logs every input it gets.
  */
-import type { NodeOptions, Output, PublishedTuple } from '../../src/core/api.js';
+import type { MemberView, NodeOptions, Output, PublishedTuple, StoredTupleView } from '../../src/core/api.js';
 import { timeouts } from '../../src/core/config.js';
 import { groupOfNode } from '../../src/core/hash.js';
-import { MessageType, type Message } from '../../src/core/types.js';
+import { MemberState, MessageType, type CoreEvent, type Message } from '../../src/core/types.js';
 import type { SimNode } from '../../src/sim/sim-node.js';
 
 export interface LogEntry {
@@ -24,6 +24,13 @@ export class FakeNode implements SimNode {
   readonly log: LogEntry[] = [];
   readonly opts: NodeOptions;
   peers: string[];
+  /** What the inspection methods report (tests set these to provoke the checkers). */
+  fakeMembers: MemberView[] = [];
+  fakeTuples: StoredTupleView[] = [];
+  fakeContacts = new Map<number, string[]>();
+  fakeJoined = true;
+  /** Extra bytes added to every message (to provoke the datagram size check). */
+  padding = '';
   private next: number;
   private out: Output = { sends: [], events: [] };
   private published: PublishedTuple[];
@@ -46,7 +53,7 @@ export class FakeNode implements SimNode {
     if (now < this.next) return;
     this.next += FakeNode.periodMs;
     this.heartbeat++;
-    const msg: Message = { type: MessageType.Leave, cluster: 'c', groups: 1, from: this.address, incarnation: this.incarnation, heartbeat: this.heartbeat };
+    const msg: Message = { type: MessageType.Leave, cluster: 'c' + this.padding, groups: 1, from: this.address, incarnation: this.incarnation, heartbeat: this.heartbeat };
     for (const p of this.peers) this.out.sends.push({ to: p, msg });
   }
   publish(name: string, location: string): number {
@@ -58,6 +65,9 @@ export class FakeNode implements SimNode {
   }
   lookup(): number {
     return 0;
+  }
+  emit(ev: CoreEvent): void {
+    this.out.events.push(ev);
   }
   leave(): void {
     this.out.events.push({ type: 'left' });
@@ -71,7 +81,7 @@ export class FakeNode implements SimNode {
     return this.next;
   }
   get joined(): boolean {
-    return true;
+    return this.fakeJoined;
   }
   get synced(): boolean {
     return true;
@@ -79,20 +89,21 @@ export class FakeNode implements SimNode {
   get groupSize(): number {
     return 1;
   }
-  members() {
-    return [];
+  members(): MemberView[] {
+    return [{ addr: this.address, incarnation: this.incarnation, heartbeat: this.heartbeat, ageMs: 0, rttMs: null, state: MemberState.Alive, self: true }, ...this.fakeMembers];
   }
   contacts() {
     return [];
   }
-  tuples() {
-    return [];
+  tuples(): StoredTupleView[] {
+    return this.fakeTuples;
   }
-  memberState() {
-    return null;
+  memberState(addr: string): MemberState | null {
+    return this.fakeMembers.find((m) => m.addr === addr)?.state ?? null;
   }
-  memberHeartbeat() {
-    return null;
+  memberHeartbeat(addr: string) {
+    const m = this.fakeMembers.find((x) => x.addr === addr);
+    return m ? { incarnation: m.incarnation, heartbeat: m.heartbeat } : null;
   }
   tupleVersion() {
     return null;
@@ -100,8 +111,8 @@ export class FakeNode implements SimNode {
   get tupleCount(): number {
     return 0;
   }
-  contactAddrs(): string[] {
-    return [];
+  contactAddrs(group: number): string[] {
+    return this.fakeContacts.get(group) ?? [];
   }
   publishedTuples(): PublishedTuple[] {
     return this.published.slice();
