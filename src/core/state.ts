@@ -1,0 +1,147 @@
+/**
+ * The state of one node and the plumbing every part of the protocol shares (stamping headers, queuing datagrams
+ * and events, counting drops). The behaviour lives beside it, one concept per file: membership.ts (view, failure
+ * detector, gossip intake), join.ts (join and state transfer), lookup.ts (request routing), publish.ts
+ * (filetuples in and out); node.ts drives them.
+ */
+import type { CoreCounters, DropReason, NodeOptions, Output } from './api.js';
+import { DROP_REASONS } from './api.js';
+import { BroadcastQueue } from './broadcasts.js';
+import type { KelipsConfig, Timeouts } from './config.js';
+import { timeouts } from './config.js';
+import type { ContactChange } from './contacts.js';
+import { ContactTable } from './contacts.js';
+import { TupleStore } from './filetuples.js';
+import { groupOfNode } from './hash.js';
+import { PublishedTable } from './published.js';
+import { PendingTable } from './requests.js';
+import type { Rng } from './rng.js';
+import type { Address, CoreEvent, Header, MemberEntry, Message } from './types.js';
+import { MessageType } from './types.js';
+import { GroupView } from './view.js';
+
+export const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  [MessageType.Gossip]: 'gossip',
+  [MessageType.GossipAck]: 'gossip-ack',
+  [MessageType.JoinRequest]: 'join-request',
+  [MessageType.JoinReply]: 'join-reply',
+  [MessageType.SyncRequest]: 'sync-request',
+  [MessageType.SyncChunk]: 'sync-chunk',
+  [MessageType.LookupRequest]: 'lookup-request',
+  [MessageType.LookupReply]: 'lookup-reply',
+  [MessageType.PublishRequest]: 'publish-request',
+  [MessageType.PublishAck]: 'publish-ack',
+  [MessageType.ContactRequest]: 'contact-request',
+  [MessageType.ContactReply]: 'contact-reply',
+  [MessageType.Leave]: 'leave',
+});
+
+export class NodeState {
+  readonly address: Address;
+  readonly group: number;
+  readonly counters: CoreCounters;
+  readonly cfg: Readonly<KelipsConfig>;
+  readonly rng: Rng;
+  readonly view: GroupView;
+  readonly contactTable: ContactTable;
+  readonly store: TupleStore;
+  readonly queue: BroadcastQueue;
+  readonly pending: PendingTable;
+  readonly own: PublishedTable;
+  out: Output = { sends: [], events: [] };
+  /** Incarnation: grows at every start, and when this node learns it was declared dead. */
+  inc: number;
+  hb = 0;
+  /** The G-dependent timeouts, recomputed each round from the view's size. */
+  t: Timeouts;
+  nextId = 1;
+  left = false;
+  isJoined: boolean;
+  isSynced: boolean;
+  readonly seeds: Address[];
+  joinId = 0;
+  joinAttempts = 0;
+  nextJoinAt: number;
+  /** The join state transfer in progress (id -1: waiting to know any member of our group). */
+  sync: { id: number; peer: Address; timeoutAt: number; tries: number } | null = null;
+  round = 0;
+  nextRoundAt: number;
+  lastTickAt: number;
+  nextAntiEntropyAt: number;
+  /** Last round's contact probe, and whether it was acked. */
+  probe: { addr: Address; acked: boolean } | null = null;
+  /** Senders told this round that we hold them dead (one notice per sender per round). */
+  readonly toldDead = new Set<Address>();
+  /** Senders of another cluster or k already reported (bounded). */
+  readonly mismatchReported = new Set<Address>();
+
+  constructor(opts: NodeOptions) {
+    const cfg = opts.config;
+    this.cfg = cfg;
+    this.rng = opts.rng;
+    this.address = opts.self;
+    this.inc = opts.incarnation;
+    this.group = groupOfNode(opts.self, cfg.groups);
+    this.view = new GroupView(opts.self, cfg.viewMax, cfg.tombstonesMax);
+    this.contactTable = new ContactTable(cfg.groups, this.group, cfg.contactsPerGroup, cfg.candidatesPerGroup, cfg.contactMissesMax, cfg.contactRttImprovement, (a) =>
+      groupOfNode(a, cfg.groups),
+    );
+    this.store = new TupleStore(cfg.filetuplesMax, cfg.locationsPerNameMax, cfg.syncBuckets, cfg.filetupleRefreshMs / 2);
+    this.queue = new BroadcastQueue(cfg.broadcastQueueMax);
+    this.pending = new PendingTable(cfg.pendingMax);
+    this.own = new PublishedTable(cfg.publishedMax);
+    this.t = timeouts(cfg, 1);
+    this.counters = { received: {}, sent: {}, drops: {} as Record<DropReason, number>, suspected: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
+    for (const r of DROP_REASONS) this.counters.drops[r] = 0;
+    for (const name of Object.values(MESSAGE_TYPE_NAMES)) {
+      this.counters.received[name] = 0;
+      this.counters.sent[name] = 0;
+    }
+    const now = opts.now;
+    this.seeds = opts.seeds.filter((s) => s !== opts.self);
+    this.isJoined = this.seeds.length === 0;
+    this.isSynced = this.isJoined;
+    this.nextJoinAt = now;
+    this.lastTickAt = now;
+    // Random phase: nodes started together must not gossip in lockstep.
+    this.nextRoundAt = now + this.rng.next() * cfg.gossipIntervalMs;
+    this.nextAntiEntropyAt = now + cfg.antiEntropyIntervalMs * (0.5 + this.rng.next());
+    for (const p of opts.published ?? []) {
+      // A restart: republish under the new incarnation, which outranks every version sent before.
+      this.own.set({ ...p, versionIncarnation: this.inc, versionSeq: 1, dueAt: now, confirmed: false });
+    }
+  }
+
+  header(): Header {
+    return { cluster: this.cfg.cluster, groups: this.cfg.groups, from: this.address, incarnation: this.inc, heartbeat: this.hb };
+  }
+
+  selfEntry(): MemberEntry {
+    return { addr: this.address, incarnation: this.inc, heartbeat: this.hb, ageMs: 0 };
+  }
+
+  send(to: Address, msg: Message): void {
+    this.out.sends.push({ to, msg });
+    const name = MESSAGE_TYPE_NAMES[msg.type]!;
+    this.counters.sent[name] = (this.counters.sent[name] ?? 0) + 1;
+  }
+
+  event(e: CoreEvent): void {
+    this.out.events.push(e);
+  }
+
+  drop(reason: DropReason): void {
+    this.counters.drops[reason]++;
+  }
+
+  reportContactChanges(changes: ContactChange[]): void {
+    for (const c of changes) {
+      if (c.reason === 'added') {
+        if (c.addr !== null) this.event({ type: 'contact-added', group: c.group, addr: c.addr });
+      } else {
+        this.counters.contactsReplaced++;
+        this.event({ type: 'contact-replaced', group: c.group, old: c.old!, addr: c.addr, reason: c.reason });
+      }
+    }
+  }
+}
