@@ -301,30 +301,37 @@ async function main(): Promise<void> {
     for (let round_ = 0; round_ < 2; round_++) {
       const samples = round_ === 0 ? warm : S;
       const record = round_ === 1;
-      for (let s = 0; s < samples; s += 100) {
-        for (let j = s; j < Math.min(samples, s + 100); j++) {
+      // Blocks of 100: each block sends its lookups to one member of one group (rotating over groups and members
+      // from block to block), like the baseline's one server: both measure a warm process, not a process woken
+      // from a long sleep.
+      const byGroup = Array.from({ length: k }, (_, g) => names.filter((n) => groupOfName(n, k) === g));
+      const groupsWithNames = byGroup.map((ns, g) => g).filter((g) => byGroup[g]!.length > 0 && members(g).length > 0);
+      for (let s = 0, block = 0; s < samples; s += 100, block++) {
+        const end = Math.min(samples, s + 100);
+        for (let j = s; j < end; j++) {
           const name = names[j % F]!;
           const req = cborEncode([1, 32, id, 1, name]);
           const r = await client.call(req, id++, cborPort, '127.0.0.1');
           if (record) rtt.push(r.us);
         }
-        for (let j = s; j < Math.min(samples, s + 100); j++) {
-          const name = names[(j * 7) % F]!;
-          const group = members(groupOfName(name, k));
-          const a = group[j % group.length]!;
-          const [h, p] = hostPort(a.addr);
+        const g = groupsWithNames[block % groupsWithNames.length]!;
+        const group = members(g);
+        const a = group[Math.floor(block / groupsWithNames.length) % group.length]!;
+        const [h, p] = hostPort(a.addr);
+        for (let j = s; j < end; j++) {
+          const name = byGroup[g]![j % byGroup[g]!.length]!;
           const r = await client.call(encode({ type: ClientMessageType.Request, id, op: ClientOp.Lookup, name }), id++, p, h);
           const d = decode(r.reply);
           if (!d.ok || d.msg.type !== ClientMessageType.Reply || d.msg.code !== ClientCode.Ok) throw new Error(`lookup ${name} at ${a.addr} failed`);
           if (record) lookup.push(r.us);
         }
-        for (let j = s; j < Math.min(samples, s + 100); j += 2) {
+        const via_ = agents[(block * 5) % N]!;
+        const [vh, vp] = hostPort(via_.addr);
+        for (let j = s; j < end; j += 2) {
           const name = names[(j * 13) % F]!;
-          const a = agents[(j * 5) % N]!;
-          const [h, p] = hostPort(a.addr);
-          const r = await client.call(encode({ type: ClientMessageType.Request, id, op: ClientOp.Lookup, name }), id++, p, h);
+          const r = await client.call(encode({ type: ClientMessageType.Request, id, op: ClientOp.Lookup, name }), id++, vp, vh);
           const d = decode(r.reply);
-          if (!d.ok || d.msg.type !== ClientMessageType.Reply || d.msg.op !== ClientOp.Lookup || d.msg.code !== ClientCode.Ok) throw new Error(`lookup ${name} via ${a.addr} failed`);
+          if (!d.ok || d.msg.type !== ClientMessageType.Reply || d.msg.op !== ClientOp.Lookup || d.msg.code !== ClientCode.Ok) throw new Error(`lookup ${name} via ${via_.addr} failed`);
           if (record) {
             const payload = d.msg.payload as { hops: number; latencyMs: number };
             via.push(r.us);

@@ -17,7 +17,7 @@ import { ClientServer } from './clientserver.js';
 import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
-import { logEvent, type Logger } from './logger.js';
+import { eventLogger, type Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
 import { DataDir, DataDirError } from './persistence.js';
 import { version } from './version.js';
@@ -71,10 +71,11 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let metrics: AgentMetrics | null = null;
     let api: LocalApi | null = null;
     let clients: ClientServer | null = null;
+    const logEvent = eventLogger(log);
     const onEvents = (events: CoreEvent[]) => {
       for (const e of events) {
         metrics?.onEvent(e);
-        logEvent(log, e);
+        logEvent(e);
         if (e.type === 'incarnation-bumped') {
           try {
             dataDir.saveIncarnation(e.incarnation);

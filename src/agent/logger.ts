@@ -35,6 +35,18 @@ const STATUS_NAMES: Record<number, string> = {
   [LookupStatus.Unavailable]: 'unavailable',
 };
 
+/** Events logged at debug only: skipped without a call into pino when debug is off (the per-request path). */
+const DEBUG_ONLY = new Set<CoreEvent['type']>(['lookup-done', 'publish-done', 'tuple-stored', 'tuple-expired', 'contact-added']);
+
+/** A logEvent bound to `log` that checks the level once: the log level is fixed for the life of the agent. */
+export function eventLogger(log: Logger): (e: CoreEvent) => void {
+  const debug = log.isLevelEnabled('debug');
+  return (e) => {
+    if (!debug && DEBUG_ONLY.has(e.type)) return;
+    logEvent(log, e);
+  };
+}
+
 /** Turn one core event into (at most) one log line. */
 export function logEvent(log: Logger, e: CoreEvent): void {
   switch (e.type) {
