@@ -58,7 +58,10 @@ stop_all() {
   if ((KEEP_LOGS)); then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap stop_all EXIT
-trap 'exit 130' INT TERM HUP PIPE
+# Ctrl-C is how the demo ends: stop the agents and exit 0. Other signals stop them too, with the usual status.
+trap 'exit 0' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP PIPE
 
 # ---- start the cluster ----------------------------------------------------------------------------------------
 say "starting $AGENTS agents, k=$K groups, preset local (200 ms gossip rounds)"
