@@ -32,14 +32,18 @@ export interface MetricsSource {
 export const LOOKUP_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const HOPS = ['0', '1', '2', '3+'] as const;
+const RESULTS = ['found', 'not_found', 'unavailable'] as const;
+/** Latencies buffered between scrapes before they are handed to prom-client in one go. */
+const DURATION_BUFFER = 4096;
 
 export class AgentMetrics {
   readonly registry = new Registry();
-  private readonly lookups: Counter<'result'>;
-  private readonly lookupsByHops: Counter<'hops'>;
-  /** Label-bound children: the lookup path must not hash label objects on every request. */
-  private readonly lookupResult: Record<'found' | 'not_found' | 'unavailable', { inc(v?: number): void }>;
-  private readonly hops: { inc(v?: number): void }[];
+  /** Lookups by result (RESULTS order) and by hops (HOPS order), read at scrape time. */
+  private readonly lookupCounts = new Float64Array(RESULTS.length);
+  private readonly hopCounts = new Float64Array(HOPS.length);
+  /** Lookup latencies (s) not yet handed to the histogram. */
+  private readonly durations = new Float64Array(DURATION_BUFFER);
+  private durationCount = 0;
   private readonly lookupDuration: Histogram<string>;
   private readonly publishes: Counter<'result'>;
   private readonly suspected: Counter<string>;
@@ -195,27 +199,39 @@ export class AgentMetrics {
       },
     });
 
-    this.lookups = new Counter({
+    // The lookup path counts in plain numbers and buffers latencies; prom-client sees them at scrape time (and when
+    // the buffer fills), so a lookup costs a few array writes, not calls into prom-client.
+    const lookupCounts = this.lookupCounts;
+    const hopCounts = this.hopCounts;
+    new Counter({
       name: 'kelips_lookups_total',
       help: 'Lookups this node ran for its applications and kelips-ctl, by result.',
       labelNames: ['result'],
       registers,
+      collect() {
+        this.reset();
+        RESULTS.forEach((result, i) => this.inc({ result }, lookupCounts[i]!));
+      },
     });
-    for (const result of ['found', 'not_found', 'unavailable']) this.lookups.inc({ result }, 0);
-    this.lookupResult = { found: this.lookups.labels('found'), not_found: this.lookups.labels('not_found'), unavailable: this.lookups.labels('unavailable') };
-    this.lookupsByHops = new Counter({
+    new Counter({
       name: 'kelips_lookups_by_hops_total',
       help: 'Answered lookups by hops: 0 own group, 1 a contact answered, 2+ a contact had to be found first.',
       labelNames: ['hops'],
       registers,
+      collect() {
+        this.reset();
+        HOPS.forEach((hops, i) => this.inc({ hops }, hopCounts[i]!));
+      },
     });
-    for (const hops of HOPS) this.lookupsByHops.inc({ hops }, 0);
-    this.hops = HOPS.map((h) => this.lookupsByHops.labels(h));
+    const flush = () => this.flushDurations();
     this.lookupDuration = new Histogram({
       name: 'kelips_lookup_duration_seconds',
       help: 'Time from a lookup command to its result (any result), as the core measured it.',
       buckets: LOOKUP_BUCKETS_S,
       registers,
+      collect() {
+        flush();
+      },
     });
     this.publishes = new Counter({
       name: 'kelips_publishes_total',
@@ -264,11 +280,12 @@ export class AgentMetrics {
     switch (e.type) {
       case 'lookup-done': {
         const r = e.result;
-        const result = r.status === LookupStatus.Found ? 'found' : r.status === LookupStatus.NotFound ? 'not_found' : 'unavailable';
-        this.lookupResult[result].inc();
-        if (result !== 'unavailable') this.hops[Math.min(3, r.hops)]!.inc();
+        const result = r.status === LookupStatus.Found ? 0 : r.status === LookupStatus.NotFound ? 1 : 2;
+        this.lookupCounts[result]!++;
+        if (result !== 2) this.hopCounts[Math.min(3, r.hops)]!++;
         // Every lookup, unavailable ones too: this is what applications waited.
-        this.lookupDuration.observe(r.latencyMs / 1000);
+        if (this.durationCount === DURATION_BUFFER) this.flushDurations();
+        this.durations[this.durationCount++] = r.latencyMs / 1000;
         return;
       }
       case 'publish-done':
@@ -294,6 +311,11 @@ export class AgentMetrics {
       default:
         return;
     }
+  }
+
+  private flushDurations(): void {
+    for (let i = 0; i < this.durationCount; i++) this.lookupDuration.observe(this.durations[i]!);
+    this.durationCount = 0;
   }
 
   metrics(): Promise<string> {

@@ -153,6 +153,9 @@ describe('HTTP: /metrics', () => {
     expect(t).toMatch(/^kelips_lookups_by_hops_total\{hops="0"\} [1-9]/m);
     expect(t).toMatch(/^kelips_publishes_total\{result="stored"\} [1-9]/m);
     expect(t).toMatch(/^# TYPE kelips_lookup_duration_seconds histogram$/m);
+    const lookups = ['found', 'not_found', 'unavailable'].reduce((n, r) => n + Number(new RegExp(`^kelips_lookups_total\\{result="${r}"\\} (\\d+)$`, 'm').exec(t)![1]), 0);
+    expect(t).toMatch(new RegExp(`^kelips_lookup_duration_seconds_count ${lookups}$`, 'm'));
+    expect(t).toMatch(new RegExp(`^kelips_lookup_duration_seconds_bucket\\{le="\\+Inf"\\} ${lookups}$`, 'm'));
     expect(t).toMatch(/^# TYPE kelips_net_datagrams_sent_total counter$/m);
     expect(t).toMatch(/^kelips_net_datagrams_dropped_total\{reason="wire-not-cbor"\} 0$/m);
     expect(t).toMatch(/^kelips_net_datagrams_dropped_total\{reason="groups-mismatch"\} 0$/m);
