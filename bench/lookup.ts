@@ -88,13 +88,13 @@ interface AgentProc {
   proc: ChildProcess;
 }
 
-function startAgent(dir: string, i: number, ip: string, port: number, k: number, join: string[]): AgentProc {
+function startAgent(dir: string, i: number, ip: string, port: number, k: number, join: string[], preset: string): AgentProc {
   const addr = `${ip}:${port}`;
   const httpAddr = `${ip}:${port + 1}`;
   const fd = openSync(join_(dir, `agent-${i}.log`), 'a');
   const proc = spawn(
     process.execPath,
-    [KELIPS, '--bind', addr, '--metrics', httpAddr, '--data-dir', join_(dir, `agent-${i}`), '--preset', 'local', '--groups', String(k), '--cluster', 'bench', '--log-level', 'warn', ...(join.length ? ['--join', join.join(',')] : [])],
+    [KELIPS, '--bind', addr, '--metrics', httpAddr, '--data-dir', join_(dir, `agent-${i}`), '--preset', preset, '--groups', String(k), '--cluster', 'bench', '--log-level', 'warn', ...(join.length ? ['--join', join.join(',')] : [])],
     { stdio: ['ignore', fd, fd] },
   );
   closeSync(fd);
@@ -215,6 +215,7 @@ async function main(): Promise<void> {
       samples: { type: 'string', default: '3000' },
       seconds: { type: 'string', default: '2' },
       window: { type: 'string', default: '32' },
+      preset: { type: 'string', default: 'local' },
       json: { type: 'boolean', default: false },
       serve: { type: 'string' },
     },
@@ -241,7 +242,7 @@ async function main(): Promise<void> {
     const agents: AgentProc[] = [];
     for (let i = 0; i < N; i++) {
       const ip = `127.0.20.${11 + i}`;
-      agents.push(startAgent(dir, i, ip, port, k, i === 0 ? [] : [agents[0]!.addr, ...(i > 1 ? [agents[1]!.addr] : [])]));
+      agents.push(startAgent(dir, i, ip, port, k, i === 0 ? [] : [agents[0]!.addr, ...(i > 1 ? [agents[1]!.addr] : [])], values.preset!));
     }
     log(`started ${N} agents (k=${k}) and two baseline servers; waiting for the cluster to converge`);
     await until(
@@ -364,6 +365,7 @@ async function main(): Promise<void> {
     const result = {
       nodes: N,
       groups: k,
+      preset: values.preset,
       files: F,
       samples: S,
       lookup_p50_us: round(percentile(lookup, 50)),
