@@ -234,6 +234,9 @@ function main(): void {
   const groupP50 = percentile(sizes, 50);
   const c = cluster.counters;
   const failTimeouts = liveSlots.map((s) => cluster.node(s).currentTimeouts().failMs / 1000);
+  const coreDrops: Record<string, number> = {};
+  for (const s of liveSlots)
+    for (const [reason, n] of Object.entries(cluster.node(s).counters.drops)) if (n > 0) coreDrops[reason] = (coreDrops[reason] ?? 0) + n;
   const counted = Math.max(1, lookups.counted);
 
   const out = {
@@ -297,6 +300,8 @@ function main(): void {
     suspect_timeout_seconds: t.suspectMs / 1000,
     fail_timeout_seconds_range: [Math.min(...failTimeouts), Math.max(...failTimeouts)],
     publishing: `the ${args.files} files are published by their owners (file i by node i mod N) at uniformly random times between ${publishStart / 1000} s and ${(publishStart + publishMs) / 1000} s; lookups start at ${lookupStart / 1000} s, only for names published at least ${graceMs / 1000} s earlier whose owner is running`,
+    publish_rate_per_group_per_s: round(args.files / (publishMs / 1000) / args.groups, 2),
+    core_drops_at_running_nodes: coreDrops,
     join_window_seconds: joinMs / 1000,
     live_nodes_at_end: liveSlots.length,
     network: links,
