@@ -27,11 +27,15 @@ export interface KelipsConfig {
   datagramBytesMax: number;
   /** Each piece of news (tuple, departure) is sent retransmitMult * L(G) times by every node that learns it. */
   retransmitMult: number;
-  /** Heartbeat entries per in-group datagram = heartbeatMult * L(G): per-node traffic grows only with log G. */
+  /**
+   * Heartbeat entries per in-group datagram = heartbeatMult * L(G): per-node traffic grows only with log G.
+   * 2: with 2 datagrams a round, each member's freshest heartbeat still reaches everyone well within the suspect
+   * timeout under 10% loss (measured: no false removals), at ~20 bytes per entry.
+   */
   heartbeatMult: number;
-  /** Foreign entries (contact candidates) per in-group datagram. */
+  /** Foreign entries (contact candidates) per in-group datagram. 2: enough to keep spare candidates fresh. */
   foreignPerGossip: number;
-  /** Own-group entries sent to a contact in cross-group gossip and in its ack. */
+  /** Own-group entries sent to a contact in cross-group gossip and in its ack. 4: candidates for the other group. */
   crossGroupEntries: number;
   /** In-group gossip asks for acks (member RTTs) every this many rounds; 0 = never. 4: RTTs stay current at a
    *  quarter of the ack traffic (acks are not needed for liveness: heartbeats are). */
@@ -103,9 +107,9 @@ export const DEFAULTS: Readonly<KelipsConfig> = Object.freeze({
   gossipFanout: 2,
   datagramBytesMax: 1400,
   retransmitMult: 2,
-  heartbeatMult: 3,
-  foreignPerGossip: 4,
-  crossGroupEntries: 6,
+  heartbeatMult: 2,
+  foreignPerGossip: 2,
+  crossGroupEntries: 4,
   memberRttEvery: 4,
   suspectMult: 3,
   failMult: 6,
