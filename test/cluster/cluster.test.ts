@@ -107,7 +107,12 @@ describe('a 12-agent cluster on loopback', () => {
   it('joins through the seeds and converges', async () => {
     const ok = await eventually(() => converged(live()), 40_000, 300);
     if (!ok) {
-      const s = await Promise.all(live().map(async (i) => `${i} ${addrs[i]} g${groupOf[i]}: ${JSON.stringify((await http(cluster.specs[i]!.http, '/v1/status'))?.json)}`));
+      const s = await Promise.all(
+        live().map(async (i) => {
+          const st = (await http(cluster.specs[i]!.http, '/v1/status'))?.json;
+          return `${i} ${addrs[i]} g${groupOf[i]}: ${JSON.stringify(st)}${st ? '' : `\n${cluster.tail(i, 5)}`}`;
+        }),
+      );
       expect.fail(`not converged:\n${s.join('\n')}`);
     }
     for (const i of live()) expect((await http(cluster.specs[i]!.http, '/readyz'))?.status).toBe(200);
