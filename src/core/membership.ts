@@ -70,13 +70,12 @@ export function learnAll(s: NodeState, entries: readonly MemberEntry[], now: num
 }
 
 export function mergeMember(s: NodeState, e: MemberEntry, now: number): void {
-  const before = s.view.get(e.addr)?.incarnation ?? s.view.tombstone(e.addr)?.incarnation ?? 0;
   const outcome = s.view.merge(e, now, s.t.suspectMs);
   switch (outcome) {
     case 'new':
       return s.event({ type: 'member-joined', addr: e.addr, incarnation: e.incarnation });
     case 'rejoined':
-      return s.event({ type: 'member-rejoined', addr: e.addr, incarnation: e.incarnation, previous: before });
+      return s.event({ type: 'member-rejoined', addr: e.addr, incarnation: e.incarnation, previous: s.view.previousIncarnation });
     case 'refuted':
       s.counters.refuted++;
       return s.event({ type: 'member-refuted', addr: e.addr, incarnation: e.incarnation });

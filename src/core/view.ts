@@ -22,7 +22,12 @@ export interface Member {
   state: MemberState;
   /** Position in `list` (swap-remove). */
   slot: number;
+  /** Stamp of the pick that last chose it (dedupes a gossip pick without a set). */
+  pickStamp: number;
 }
+
+/** Members whose heartbeat advanced most recently are remembered in a ring this long (x heartbeat entries). */
+const RECENT_RING_FACTOR = 4;
 
 export interface Tombstone {
   incarnation: number;
@@ -36,12 +41,26 @@ export class GroupView {
   private readonly byAddr = new Map<Address, Member>();
   private readonly list: Member[] = [];
   private readonly tombs = new Map<Address, Tombstone>();
+  /** Ring of members in the order their heartbeats advanced (newest last): the freshest news to forward. */
+  private readonly recent: (Member | undefined)[];
+  private recentNext = 0;
+  private pickCounter = 0;
+  /** The incarnation a member had before the last merge (for 'rejoined' reports). */
+  previousIncarnation = 0;
 
   constructor(
     readonly self: Address,
     private readonly viewMax: number,
     private readonly tombstonesMax: number,
-  ) {}
+    recentRing = 64,
+  ) {
+    this.recent = new Array<Member | undefined>(Math.max(8, recentRing)).fill(undefined);
+  }
+
+  private noteAdvance(m: Member): void {
+    this.recent[this.recentNext] = m;
+    this.recentNext = (this.recentNext + 1) % this.recent.length;
+  }
 
   /** Members other than this node. */
   get size(): number {
@@ -78,6 +97,7 @@ export class GroupView {
     const m = this.byAddr.get(e.addr);
     if (m === undefined) {
       const tomb = this.tombs.get(e.addr);
+      this.previousIncarnation = tomb?.incarnation ?? 0;
       if (tomb !== undefined && e.incarnation <= tomb.incarnation) return 'tombstoned';
       if (e.ageMs >= silenceLimitMs) return 'stale';
       if (this.list.length >= this.viewMax) return 'full';
@@ -90,13 +110,17 @@ export class GroupView {
         rttMs: null,
         state: MemberState.Alive,
         slot: this.list.length,
+        pickStamp: 0,
       };
       this.byAddr.set(e.addr, fresh);
       this.list.push(fresh);
+      this.noteAdvance(fresh);
       return tomb === undefined ? 'new' : 'rejoined';
     }
     if (e.incarnation < m.incarnation) return 'stale';
+    this.previousIncarnation = m.incarnation;
     if (e.incarnation > m.incarnation) {
+      this.noteAdvance(m);
       m.incarnation = e.incarnation;
       m.heartbeat = e.heartbeat;
       m.lastHeard = heardAt;
@@ -109,6 +133,7 @@ export class GroupView {
     m.heartbeat = e.heartbeat;
     if (heardAt > m.lastHeard) m.lastHeard = heardAt;
     if (!advanced) return 'same';
+    this.noteAdvance(m);
     if (m.state === MemberState.Suspect && now - m.lastHeard < silenceLimitMs) {
       m.state = MemberState.Alive;
       return 'refuted';
@@ -192,8 +217,9 @@ export class GroupView {
   }
 
   /**
-   * Entries for a gossip datagram: the `fresh` members whose heartbeat advanced most recently, then `random`
-   * others. Fresh news spreads fastest that way; the random share repairs what the freshest-first choice skips.
+   * Entries for a gossip datagram: up to `fresh` members whose heartbeat advanced most recently (newest first, from
+   * the ring of advances: O(fresh), not O(G)), then `random` others. Fresh news spreads fastest that way; the
+   * random share repairs what the freshest-first choice skips. Suspect members are not gossiped.
    */
   pickForGossip(now: number, fresh: number, random: number, rng: Rng, out: MemberEntry[]): void {
     const n = this.list.length;
@@ -202,37 +228,26 @@ export class GroupView {
       for (const m of this.list) if (m.state === MemberState.Alive) out.push(entryOf(m, now));
       return;
     }
-    // Top-`fresh` by lastHeard with a small insertion-sorted buffer: O(n * fresh), no allocation per member.
-    const top: Member[] = [];
-    for (const m of this.list) {
-      if (m.state !== MemberState.Alive) continue;
-      if (top.length < fresh) {
-        insertByRecency(top, m);
-      } else if (fresh > 0 && m.lastHeard > (top[top.length - 1] as Member).lastHeard) {
-        top.pop();
-        insertByRecency(top, m);
-      }
+    const stamp = ++this.pickCounter;
+    let picked = 0;
+    const ring = this.recent;
+    for (let i = 1; i <= ring.length && picked < fresh; i++) {
+      const m = ring[(this.recentNext - i + ring.length) % ring.length];
+      if (m === undefined || m.pickStamp === stamp || m.state !== MemberState.Alive || this.byAddr.get(m.addr) !== m) continue;
+      m.pickStamp = stamp;
+      out.push(entryOf(m, now));
+      picked++;
     }
-    for (const m of top) out.push(entryOf(m, now));
     let added = 0;
-    for (let tries = 0; added < random && tries < random * 3; tries++) {
+    const want = random + (fresh - picked);
+    for (let tries = 0; added < want && tries < want * 3; tries++) {
       const m = this.list[randInt(rng, n)] as Member;
-      if (m.state !== MemberState.Alive || top.includes(m)) continue;
-      top.push(m);
+      if (m.state !== MemberState.Alive || m.pickStamp === stamp) continue;
+      m.pickStamp = stamp;
       out.push(entryOf(m, now));
       added++;
     }
   }
-}
-
-function insertByRecency(top: Member[], m: Member): void {
-  let i = top.length;
-  top.push(m);
-  while (i > 0 && (top[i - 1] as Member).lastHeard < m.lastHeard) {
-    top[i] = top[i - 1] as Member;
-    i--;
-  }
-  top[i] = m;
 }
 
 export function entryOf(m: { addr: Address; incarnation: number; heartbeat: number; lastHeard: number }, now: number): MemberEntry {

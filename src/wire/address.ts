@@ -302,7 +302,6 @@ export function addressFromBytes(b: Uint8Array): Address | null {
 
 const CACHE_MAX = 32_768;
 const toWireCache = new Map<string, Uint8Array>();
-const fromWireV4Cache = new Map<number, Address>();
 
 /**
  * Wire bytes of a canonical address, shared from a cache: the caller must not modify them. Null when `s` is not
@@ -320,19 +319,28 @@ export function canonicalAddressBytes(s: string): Uint8Array | null {
   return b;
 }
 
-/** Canonical address of wire bytes (same as `addressFromBytes`), with IPv4 results shared from a cache. */
+/**
+ * Canonical address of wire bytes (same as `addressFromBytes`), with IPv4 results shared from a direct-mapped
+ * cache: a slot is chosen by a multiplicative hash of address and port (a small integer, so no hashing of doubles
+ * or strings) and checked exactly before use. Fixed size, so hostile input cannot grow it.
+ */
 export function addressFromWire(b: Uint8Array): Address | null {
   if (b.length === IPV4_ADDRESS_BYTES) {
     const port = (b[4]! << 8) | b[5]!;
     if (port === 0) return null;
-    const key = (((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0) * 65536 + port;
-    let s = fromWireV4Cache.get(key);
-    if (s === undefined) {
-      s = `${b[0]}.${b[1]}.${b[2]}.${b[3]}:${port}`;
-      if (fromWireV4Cache.size >= CACHE_MAX) fromWireV4Cache.clear();
-      fromWireV4Cache.set(key, s);
-    }
+    const ip = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) | 0;
+    const slot = (Math.imul(ip ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b) >>> (32 - V4_CACHE_BITS)) | 0;
+    if (v4Ip[slot] === ip && v4Port[slot] === port) return v4Str[slot]!;
+    const s = `${b[0]}.${b[1]}.${b[2]}.${b[3]}:${port}`;
+    v4Ip[slot] = ip;
+    v4Port[slot] = port;
+    v4Str[slot] = s;
     return s;
   }
   return formatWire(b);
 }
+
+const V4_CACHE_BITS = 15;
+const v4Ip = new Int32Array(1 << V4_CACHE_BITS);
+const v4Port = new Int32Array(1 << V4_CACHE_BITS).fill(-1);
+const v4Str: (Address | undefined)[] = new Array<Address | undefined>(1 << V4_CACHE_BITS).fill(undefined);
