@@ -4,7 +4,7 @@
  * child dies with the test (SIGKILL in `killAll`, and on the parent's exit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, build } from './setup.js';
@@ -36,13 +36,45 @@ process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/**
+ * If this test process is killed outright (a worker killed on timeout runs no 'exit' handler), a detached reaper
+ * kills the agents it had started: it watches this process and, when it is gone, SIGKILLs every pid listed in the
+ * pid file. It leaves quietly when the pid file is removed (normal cleanup).
+ */
+const REAPER = `
+const fs = require('fs');
+const [parent, file] = [Number(process.argv[1]), process.argv[2]];
+// Gone, or a zombie nobody has reaped yet.
+const alive = (pid) => { try { return !/^\\d+ \\(.*\\) Z/.test(fs.readFileSync('/proc/' + pid + '/stat', 'utf8')); } catch { return false; } };
+setInterval(() => {
+  if (!fs.existsSync(file)) process.exit(0);
+  if (alive(parent)) return;
+  for (const line of fs.readFileSync(file, 'utf8').split('\\n')) {
+    const [pid, mark] = [Number(line.split(' ')[0]), line.split(' ')[1]];
+    // Only a process that is still one of ours (its command line names our data dir): pids get reused.
+    let cmd = '';
+    try { cmd = fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8'); } catch {}
+    if (pid > 0 && mark && cmd.includes(mark)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  }
+  fs.rmSync(file, { force: true });
+  process.exit(0);
+}, 500);
+`;
+
 export class Cluster {
   readonly dir: string;
   readonly specs: AgentSpec[] = [];
   readonly running = new Map<number, RunningAgent>();
 
+  private readonly pidFile: string;
+  private closed = false;
+
   constructor(prefix: string) {
     this.dir = mkdtempSync(join(tmpdir(), `kelips-${prefix}-`));
+    // Outside `dir`, so that cleanup() removing `dir` does not race the reaper reading it.
+    this.pidFile = `${this.dir}.pids`;
+    writeFileSync(this.pidFile, '');
+    spawn(process.execPath, ['-e', REAPER, String(process.pid), this.pidFile], { detached: true, stdio: 'ignore' }).unref();
   }
 
   /** Describe agent i at `ip`:`port` with extra args (not started). */
@@ -59,6 +91,8 @@ export class Cluster {
   }
 
   start(i: number): RunningAgent {
+    // A test body that outlived its timeout must not start agents after the cluster was cleaned up.
+    if (this.closed) throw new Error('the cluster was cleaned up');
     const s = this.specs[i]!;
     const fd = openSync(s.logFile, 'a');
     const proc = spawn(process.execPath, [KELIPS, '--bind', s.addr, '--metrics', s.http, '--data-dir', s.dataDir, ...s.args], {
@@ -67,6 +101,7 @@ export class Cluster {
     });
     closeSync(fd);
     children.add(proc);
+    if (proc.pid !== undefined) appendFileSync(this.pidFile, `${proc.pid} ${s.dataDir}\n`);
     const exited = new Promise<number | null>((resolve) =>
       proc.on('exit', (code) => {
         children.delete(proc);
@@ -102,6 +137,9 @@ export class Cluster {
   }
 
   cleanup(): void {
+    this.closed = true;
+    for (const r of this.running.values()) r.proc.kill('SIGKILL');
+    rmSync(this.pidFile, { force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 
