@@ -4,14 +4,17 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KELIPS, ensureBuilt, eventually, http, randomPort } from './harness.js';
+import { KELIPS, ensureBuilt, eventually, releaseBuilt, http, randomPort } from './harness.js';
 
 let dir: string;
 beforeAll(() => {
   ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'kelips-cli-'));
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  releaseBuilt();
+});
 
 function run(args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [KELIPS, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 15_000 });

@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig, timeouts } from '../../src/core/config.js';
 import { groupOfName, groupOfNode } from '../../src/core/hash.js';
-import { Cluster, ctl, ensureBuilt, eventually, http, pool, randomPort, type CtlResult } from './harness.js';
+import { Cluster, ctl, ensureBuilt, releaseBuilt, eventually, http, pool, randomPort, type CtlResult } from './harness.js';
 
 const N = 12;
 const K = 3;
@@ -89,6 +89,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.killAll();
   cluster?.cleanup();
+  releaseBuilt();
 });
 
 const live = () => Array.from({ length: N }, (_, i) => i).filter((i) => cluster.running.has(i));

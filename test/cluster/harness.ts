@@ -7,13 +7,33 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, build } from './setup.js';
+import { build, privateDist } from './setup.js';
 
-export const KELIPS = join(ROOT, 'dist', 'src', 'cli', 'kelips.js');
-export const KELIPS_CTL = join(ROOT, 'dist', 'src', 'cli', 'kelips-ctl.js');
+/**
+ * The compiled entry points: the globalSetup's private build (KELIPS_TEST_DIST), or one this test file makes for
+ * itself (removed on exit). Never the shared dist/, which other builds rewrite under a running test.
+ */
+let distDir = process.env.KELIPS_TEST_DIST ?? '';
+export let KELIPS = '';
+export let KELIPS_CTL = '';
+
+let ownDist: string | null = null;
+
+/** Remove the build this test file made for itself, if any (call in afterAll). */
+export function releaseBuilt(): void {
+  if (ownDist !== null) rmSync(ownDist, { recursive: true, force: true });
+  ownDist = null;
+}
 
 export function ensureBuilt(): void {
-  if (process.env.KELIPS_TEST_BUILT !== '1' || !existsSync(KELIPS)) build();
+  if (distDir === '' || !existsSync(join(distDir, 'src', 'cli', 'kelips.js'))) {
+    const own = privateDist('file');
+    build(own);
+    ownDist = own;
+    distDir = own;
+  }
+  KELIPS = join(distDir, 'src', 'cli', 'kelips.js');
+  KELIPS_CTL = join(distDir, 'src', 'cli', 'kelips-ctl.js');
 }
 
 export interface AgentSpec {

@@ -1,22 +1,45 @@
 /**
- * vitest globalSetup for the real-process tests (test/cluster): compile to dist/ once, so the tests spawn the
- * same `node dist/src/cli/kelips.js` and `kelips-ctl.js` an operator runs. Type errors elsewhere do not stop the
- * emit; a missing entry point does.
+ * vitest globalSetup for the real-process tests (test/cluster): compile the `kelips` and `kelips-ctl` entry points
+ * (and everything they import) once, into a private directory of this run, .tmp/test-dist-<pid>/, laid out like
+ * dist/ (src/cli/kelips.js ...). The tests spawn `node <that>/src/cli/kelips.js` exactly as an operator runs
+ * dist/src/cli/kelips.js, but nobody else's build of the shared dist/ can rewrite the files under a running test
+ * (a half-written module makes a starting agent or kelips-ctl exit 1). Type errors elsewhere do not stop the
+ * emit; a missing entry point does. Without this globalSetup, each test file builds its own copy (slower, same
+ * result).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function build(): void {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', ROOT], { cwd: ROOT, encoding: 'utf8' });
-  for (const f of ['dist/src/cli/kelips.js', 'dist/src/cli/kelips-ctl.js'])
-    if (!existsSync(join(ROOT, f))) throw new Error(`build failed: ${f} is missing\n${r.stdout}${r.stderr}`);
+/** Compile the two entry points into `outDir` (inside the repository, so that node_modules resolves). */
+export function build(outDir: string): void {
+  mkdirSync(outDir, { recursive: true });
+  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(
+    process.execPath,
+    [
+      tsc,
+      join(ROOT, 'src/cli/kelips.ts'),
+      join(ROOT, 'src/cli/kelips-ctl.ts'),
+      ...['--outDir', outDir, '--rootDir', ROOT, '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
+      ...['--lib', 'ES2022', '--types', 'node', '--strict', '--esModuleInterop', '--skipLibCheck', '--sourceMap'],
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
+  for (const f of ['src/cli/kelips.js', 'src/cli/kelips-ctl.js'])
+    if (!existsSync(join(outDir, f))) throw new Error(`build failed: ${f} is missing in ${outDir}\n${r.stdout}${r.stderr}`);
 }
 
-export default function setup(): void {
-  build();
-  process.env.KELIPS_TEST_BUILT = '1';
+export function privateDist(tag: string): string {
+  return join(ROOT, '.tmp', `test-dist-${tag}-${process.pid}`);
+}
+
+export default function setup(): () => void {
+  const out = privateDist('global');
+  build(out);
+  process.env.KELIPS_TEST_DIST = out;
+  return () => rmSync(out, { recursive: true, force: true });
 }
