@@ -217,8 +217,9 @@ function main(): void {
   for (let t = progressEvery; t < endMs + progressEvery; t += progressEvery) {
     cluster.runUntil(Math.min(t, endMs));
     const wall = Number(process.hrtime.bigint() - wallStart) / 1e9;
+    const cpu = process.cpuUsage();
     process.stderr.write(
-      `  sim ${(cluster.now / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, datagrams ${cluster.counters.datagramsSent}, lookups ${lookups.counted}/${lookups.issued}, violations ${violations.count}\n`,
+      `  sim ${(cluster.now / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, datagrams ${cluster.counters.datagramsSent}, lookups ${lookups.counted}/${lookups.issued}, violations ${violations.count} ${JSON.stringify(violations.byKind)}\n`,
     );
   }
   detection.finish();
@@ -282,6 +283,7 @@ function main(): void {
     false_removals: checker.falseRemovals,
     safety_violations: violations.count,
     safety_violations_by_kind: violations.byKind,
+    safety_violation_examples: violations.list.slice(0, 8).map((v) => `t=${(v.time / 1000).toFixed(3)}s ${v.kind} at ${v.node}: ${v.detail}`),
     bytes_sent_per_node_per_s: round(c.bytesSent / (nodeMs / 1000), 1),
     bytes_sent_per_node_per_s_steady: steadyNodeMs > 0 ? round((c.bytesSent - steadyBytesFrom) / (steadyNodeMs / 1000), 1) : null,
     steady_state_from_s: steadyStart / 1000,
@@ -293,6 +295,7 @@ function main(): void {
     heap_bytes_per_node_note: 'heap used after gc() at the end minus heap used before the cluster was built, divided by running nodes (includes the simulator\'s own bookkeeping, a few hundred bytes per node and per file)',
     v8_flags: process.execArgv,
     wall_seconds: round(wallSeconds, 1),
+    cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6, 1),
     simulated_seconds: endMs / 1000,
     gossip_interval_ms: roundMs,
     group_size_p50: groupP50,
