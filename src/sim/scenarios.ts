@@ -399,6 +399,17 @@ export const SCENARIOS: ScenarioSpec[] = [
     },
   },
   {
+    name: 'big-groups',
+    about: 'affinity groups of about 100 members (few groups): heartbeats must reach everyone within the fail timeout',
+    plan: (d) => ({
+      nodes: d.int('nodes', 150, 180),
+      groups: 2,
+      faultLinks: { lossRate: d.num('loss', 0, 0.02) },
+      faultMs: 40_000,
+      livenessLookups: 200,
+    }),
+  },
+  {
     name: 'lan-preset',
     about: 'the production LAN preset (1 s rounds) with loss and two crashes',
     plan: (d) => ({
