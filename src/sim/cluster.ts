@@ -18,6 +18,7 @@ import type { CoreEvent, Message } from '../core/types.js';
 import { EventKind, EventQueue } from './event-queue.js';
 import { Network, type LinkSettings } from './network.js';
 import type { Codec, NodeFactory, SimNode } from './sim-node.js';
+import { SocketBuffers } from './socket-buffer.js';
 
 export const enum SlotState {
   Running = 1,
@@ -95,15 +96,12 @@ export class Cluster {
   private readonly lastTickAt: number[] = [];
   private spins = 0;
   private spinTime = -1;
-  private readonly inboxFrom: number[][] = [];
-  private readonly inboxBuf: Uint8Array[][] = [];
-  private readonly inboxBytes: number[] = [];
+  private readonly inbox: SocketBuffers;
   private readonly actions = new Map<number, Action>();
   private nextAction = 0;
   private readonly seed: number;
   private readonly factory: NodeFactory;
   private readonly codec: Codec;
-  private readonly socketBufferBytes: number;
   private readonly incarnationBase: number;
   private readonly eventCodes = new Map<string, number>();
 
@@ -112,7 +110,7 @@ export class Cluster {
     this.config = opts.config;
     this.factory = opts.factory;
     this.codec = opts.codec;
-    this.socketBufferBytes = opts.socketBufferBytes ?? 4 * 1024 * 1024;
+    this.inbox = new SocketBuffers(opts.socketBufferBytes ?? 4 * 1024 * 1024);
     this.incarnationBase = opts.incarnationBase ?? 1_790_000_000;
     this.network = new Network(opts.links, new SeededRng(fmix32(this.seed ^ 0x6e657477)));
   }
@@ -151,9 +149,6 @@ export class Cluster {
     this.tickEntry.push(-1);
     this.generation.push(0);
     this.lastTickAt.push(-1);
-    this.inboxFrom.push([]);
-    this.inboxBuf.push([]);
-    this.inboxBytes.push(0);
     this.start(slot, seeds);
     return slot;
   }
@@ -200,13 +195,9 @@ export class Cluster {
     n.tick(this.now);
     this.counters.ticks++;
     this.flush(slot, n);
-    const froms = this.inboxFrom[slot] as number[];
-    const bufs = this.inboxBuf[slot] as Uint8Array[];
-    this.inboxFrom[slot] = [];
-    this.inboxBuf[slot] = [];
-    this.inboxBytes[slot] = 0;
-    for (let i = 0; i < froms.length && this.state[slot] === SlotState.Running; i++) {
-      this.receive(slot, froms[i] as number, bufs[i] as Uint8Array);
+    const { from, bufs } = this.inbox.take(slot);
+    for (let i = 0; i < from.length && this.state[slot] === SlotState.Running; i++) {
+      this.receive(slot, from[i] as number, bufs[i] as Uint8Array);
     }
   }
 
@@ -323,9 +314,7 @@ export class Cluster {
     this.nodes[slot] = null;
     this.state[slot] = state;
     this.stoppedAt[slot] = this.now;
-    this.inboxFrom[slot] = [];
-    this.inboxBuf[slot] = [];
-    this.inboxBytes[slot] = 0;
+    this.inbox.clear(slot);
   }
 
   private cancelTick(slot: number): void {
@@ -341,14 +330,7 @@ export class Cluster {
     if (s === SlotState.Running) {
       this.receive(to, from, buf);
     } else if (s === SlotState.Paused) {
-      const used = this.inboxBytes[to] as number;
-      if (used + buf.length > this.socketBufferBytes) {
-        this.counters.droppedBufferFull++;
-        return;
-      }
-      this.inboxBytes[to] = used + buf.length;
-      (this.inboxFrom[to] as number[]).push(from);
-      (this.inboxBuf[to] as Uint8Array[]).push(buf);
+      if (!this.inbox.put(to, from, buf)) this.counters.droppedBufferFull++;
     } else {
       this.counters.droppedDead++;
     }
