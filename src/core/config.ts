@@ -28,9 +28,10 @@ export interface KelipsConfig {
   /** Each piece of news (tuple, departure) is sent retransmitMult * L(G) times by every node that learns it. */
   retransmitMult: number;
   /**
-   * Heartbeat entries per in-group datagram = heartbeatMult * L(G): per-node traffic grows only with log G.
-   * 2: with 2 datagrams a round, each member's freshest heartbeat still reaches everyone well within the suspect
-   * timeout under 10% loss (measured: no false removals), at ~20 bytes per entry.
+   * Heartbeat entries per in-group datagram = heartbeatMult * L(G), half the freshest, half random: per-node traffic
+   * grows only with log G. An observer must hear of every member at least once per fail timeout; at G = 100 an
+   * observer receives ~2 x 21 entries a round, so a member goes unmentioned for the 42-round fail timeout with
+   * negligible probability. Measured: 2 gave false removals at G = 100 (none at G = 31); 3 gave none.
    */
   heartbeatMult: number;
   /** Foreign entries (contact candidates) per in-group datagram. 2: enough to keep spare candidates fresh. */
@@ -107,7 +108,7 @@ export const DEFAULTS: Readonly<KelipsConfig> = Object.freeze({
   gossipFanout: 2,
   datagramBytesMax: 1400,
   retransmitMult: 2,
-  heartbeatMult: 2,
+  heartbeatMult: 3,
   foreignPerGossip: 2,
   crossGroupEntries: 4,
   memberRttEvery: 4,
@@ -237,6 +238,8 @@ export interface Timeouts {
   retransmits: number;
   /** Heartbeat entries per in-group datagram. */
   heartbeats: number;
+  /** A tuple older than this (2 * L(G) rounds: gossip's time to spread it) is compared by anti-entropy. */
+  settleMs: number;
 }
 
 /** The G-dependent quantities, for a view of `groupSize` members (including the node itself). */
@@ -247,5 +250,6 @@ export function timeouts(cfg: Readonly<KelipsConfig>, groupSize: number): Timeou
     failMs: cfg.failMult * l * cfg.gossipIntervalMs,
     retransmits: cfg.retransmitMult * l,
     heartbeats: cfg.heartbeatMult * l,
+    settleMs: 2 * l * cfg.gossipIntervalMs,
   };
 }

@@ -5,7 +5,10 @@
  * still travelling through gossip cannot bring the name back.
  *
  * For anti-entropy the tuples are split into buckets by hash(name); each bucket keeps the XOR of its tuples'
- * digests, updated incrementally, so comparing two nodes' stores costs one small datagram.
+ * digests, updated incrementally, so comparing two nodes' stores costs one small datagram. Anti-entropy compares
+ * only *settled* tuples: those older than the time gossip needs to spread them. A tuple's birth (expiry minus the
+ * full TTL) is the same instant on every node, up to network delay, so nodes agree on what has settled and
+ * anti-entropy does not re-send what gossip is still delivering.
  */
 import { fmix32, hash32 } from './hash.js';
 import type { Address, Location, TupleEntry } from './types.js';
@@ -19,6 +22,15 @@ export interface StoredTuple {
   deleted: boolean;
   expiresAt: number;
   digest: number;
+  bucket: number;
+  /** When its current version was published (expiry minus the full TTL), as this node's clock sees it. */
+  bornAt: number;
+  /** Counted in the settled digests. */
+  settled: boolean;
+  /** Waiting in the unsettled list. */
+  settling: boolean;
+  /** Removed (expired) while waiting in the unsettled list. */
+  gone: boolean;
 }
 
 export type TupleMergeOutcome =
@@ -47,6 +59,9 @@ export class TupleStore {
   /** No tuple expires before this (a lower bound): sweeps before it are skipped. */
   private earliestExpiry = Infinity;
   readonly digests: Uint32Array;
+  /** Like `digests`, over settled tuples only: what anti-entropy compares. */
+  readonly settledDigests: Uint32Array;
+  private unsettled: StoredTuple[] = [];
 
   constructor(
     private readonly filetuplesMax: number,
@@ -54,8 +69,11 @@ export class TupleStore {
     buckets: number,
     /** A refresh that extends the lifetime by less than this (ms) is not re-gossiped. */
     private readonly refreshSlackMs: number,
+    /** The full TTL owners publish with (ms). */
+    private readonly ttlFullMs: number,
   ) {
     this.digests = new Uint32Array(buckets);
+    this.settledDigests = new Uint32Array(buckets);
     for (let b = 0; b < buckets; b++) this.buckets.push(new Map());
   }
 
@@ -91,6 +109,11 @@ export class TupleStore {
         deleted: t.deleted,
         expiresAt,
         digest: tupleDigest(t),
+        bucket,
+        bornAt: expiresAt - this.ttlFullMs,
+        settled: false,
+        settling: false,
+        gone: false,
       };
       if (list === undefined) {
         list = [];
@@ -99,12 +122,16 @@ export class TupleStore {
       list.push(fresh);
       this.count++;
       this.digests[bucket]! ^= fresh.digest;
+      this.unsettle(fresh);
       return 'new';
     }
     const order = compareVersion(t.versionIncarnation, t.versionSeq, old.versionIncarnation, old.versionSeq);
     if (order < 0) return 'stale';
     if (order > 0) {
       this.digests[bucket]! ^= old.digest;
+      if (old.settled) this.settledDigests[bucket]! ^= old.digest;
+      old.settled = false;
+      old.bornAt = expiresAt - this.ttlFullMs;
       old.location = t.location;
       old.versionIncarnation = t.versionIncarnation;
       old.versionSeq = t.versionSeq;
@@ -112,6 +139,7 @@ export class TupleStore {
       old.expiresAt = expiresAt;
       old.digest = tupleDigest(t);
       this.digests[bucket]! ^= old.digest;
+      this.unsettle(old);
       return 'updated';
     }
     if (expiresAt > old.expiresAt + this.refreshSlackMs) {
@@ -120,6 +148,27 @@ export class TupleStore {
     }
     if (expiresAt > old.expiresAt) old.expiresAt = expiresAt;
     return 'same';
+  }
+
+  private unsettle(t: StoredTuple): void {
+    if (t.settling) return;
+    t.settling = true;
+    this.unsettled.push(t);
+  }
+
+  /** Count tuples born at least `settleMs` ago into the settled digests. Cheap: only recent tuples are looked at. */
+  settle(now: number, settleMs: number): void {
+    if (this.unsettled.length === 0) return;
+    let kept = 0;
+    for (const t of this.unsettled) {
+      if (t.gone) continue;
+      if (now - t.bornAt >= settleMs) {
+        t.settling = false;
+        t.settled = true;
+        this.settledDigests[t.bucket]! ^= t.digest;
+      } else this.unsettled[kept++] = t;
+    }
+    this.unsettled.length = kept;
   }
 
   /** Live locations of a name (tombstones and expired tuples excluded). */
@@ -151,6 +200,8 @@ export class TupleStore {
           } else {
             gone.push(t);
             this.digests[b]! ^= t.digest;
+            if (t.settled) this.settledDigests[b]! ^= t.digest;
+            t.gone = true;
           }
         }
         if (kept === 0) map.delete(name);

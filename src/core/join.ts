@@ -115,7 +115,9 @@ export function onSyncRequest(s: NodeState, msg: SyncRequestMessage, now: number
   if (groupOfNode(msg.from, s.cfg.groups) !== s.group) return s.drop('wrong-group');
   if (msg.digests.length !== s.store.digests.length) return s.drop('invalid-entry');
   const want = new Set<number>();
-  for (let b = 0; b < msg.digests.length; b++) if (msg.digests[b] !== s.store.digests[b]) want.add(b);
+  // Anti-entropy compares settled tuples (news still in flight is gossip's job); a joiner wants everything.
+  const mine = msg.wantMembers ? s.store.digests : s.store.settledDigests;
+  for (let b = 0; b < msg.digests.length; b++) if (msg.digests[b] !== mine[b]) want.add(b);
   const members: MemberEntry[] = [];
   if (msg.wantMembers) {
     members.push(s.selfEntry());

@@ -205,6 +205,10 @@ export class KelipsNode {
     }
     if (msg.from === this.s.address) return this.s.drop('from-self');
     const trusted = noteSender(this.s, msg, now);
+    this.dispatch(msg, now, trusted);
+  }
+
+  private dispatch(msg: Message, now: number, trusted: boolean): void {
     switch (msg.type) {
       case MessageType.Gossip:
         return onGossip(this.s, msg, now, trusted);
@@ -279,6 +283,7 @@ export class KelipsNode {
     this.s.hb++;
     this.s.t = timeouts(this.s.cfg, this.s.view.groupSize);
     detectFailures(this.s, now);
+    this.s.store.settle(now, this.s.t.settleMs);
     const changes: ContactChange[] = [];
     if (this.s.probe !== null && !this.s.probe.acked) this.s.contactTable.miss(this.s.probe.addr, now, this.s.t.failMs, changes);
     this.s.probe = null;
@@ -309,7 +314,7 @@ export class KelipsNode {
       const peer = this.s.isSynced ? this.s.view.randomAlive(this.s.rng, 1)[0] : undefined;
       if (peer !== undefined) {
         this.s.counters.antiEntropyRounds++;
-        const req: SyncRequestMessage = { type: MessageType.SyncRequest, ...this.s.header(), id: this.s.nextId++, digests: Array.from(this.s.store.digests), wantMembers: false };
+        const req: SyncRequestMessage = { type: MessageType.SyncRequest, ...this.s.header(), id: this.s.nextId++, digests: Array.from(this.s.store.settledDigests), wantMembers: false };
         this.s.send(peer.addr, req);
       }
     }

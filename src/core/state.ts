@@ -86,7 +86,7 @@ export class NodeState {
     this.contactTable = new ContactTable(cfg.groups, this.group, cfg.contactsPerGroup, cfg.candidatesPerGroup, cfg.contactMissesMax, cfg.contactRttImprovement, (a) =>
       groupOfNode(a, cfg.groups),
     );
-    this.store = new TupleStore(cfg.filetuplesMax, cfg.locationsPerNameMax, cfg.syncBuckets, cfg.filetupleRefreshMs / 2);
+    this.store = new TupleStore(cfg.filetuplesMax, cfg.locationsPerNameMax, cfg.syncBuckets, cfg.filetupleRefreshMs / 2, cfg.filetupleTtlMs);
     this.queue = new BroadcastQueue(cfg.broadcastQueueMax);
     this.pending = new PendingTable(cfg.pendingMax);
     this.own = new PublishedTable(cfg.publishedMax);

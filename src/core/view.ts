@@ -22,12 +22,10 @@ export interface Member {
   state: MemberState;
   /** Position in `list` (swap-remove). */
   slot: number;
-  /** Stamp of the pick that last chose it (dedupes a gossip pick without a set). */
+  /** Stamp of the gossip pick that last chose it (dedupes a pick without a set). */
   pickStamp: number;
 }
 
-/** Members whose heartbeat advanced most recently are remembered in a ring this long (x heartbeat entries). */
-const RECENT_RING_FACTOR = 4;
 
 export interface Tombstone {
   incarnation: number;
@@ -41,9 +39,8 @@ export class GroupView {
   private readonly byAddr = new Map<Address, Member>();
   private readonly list: Member[] = [];
   private readonly tombs = new Map<Address, Tombstone>();
-  /** Ring of members in the order their heartbeats advanced (newest last): the freshest news to forward. */
-  private readonly recent: (Member | undefined)[];
-  private recentNext = 0;
+  /** Reused buffer for the freshest-first pick. */
+  private readonly topBuffer: Member[] = [];
   private pickCounter = 0;
   /** The incarnation a member had before the last merge (for 'rejoined' reports). */
   previousIncarnation = 0;
@@ -52,15 +49,7 @@ export class GroupView {
     readonly self: Address,
     private readonly viewMax: number,
     private readonly tombstonesMax: number,
-    recentRing = 64,
-  ) {
-    this.recent = new Array<Member | undefined>(Math.max(8, recentRing)).fill(undefined);
-  }
-
-  private noteAdvance(m: Member): void {
-    this.recent[this.recentNext] = m;
-    this.recentNext = (this.recentNext + 1) % this.recent.length;
-  }
+  ) {}
 
   /** Members other than this node. */
   get size(): number {
@@ -114,13 +103,11 @@ export class GroupView {
       };
       this.byAddr.set(e.addr, fresh);
       this.list.push(fresh);
-      this.noteAdvance(fresh);
       return tomb === undefined ? 'new' : 'rejoined';
     }
     if (e.incarnation < m.incarnation) return 'stale';
     this.previousIncarnation = m.incarnation;
     if (e.incarnation > m.incarnation) {
-      this.noteAdvance(m);
       m.incarnation = e.incarnation;
       m.heartbeat = e.heartbeat;
       m.lastHeard = heardAt;
@@ -133,7 +120,6 @@ export class GroupView {
     m.heartbeat = e.heartbeat;
     if (heardAt > m.lastHeard) m.lastHeard = heardAt;
     if (!advanced) return 'same';
-    this.noteAdvance(m);
     if (m.state === MemberState.Suspect && now - m.lastHeard < silenceLimitMs) {
       m.state = MemberState.Alive;
       return 'refuted';
@@ -217,9 +203,9 @@ export class GroupView {
   }
 
   /**
-   * Entries for a gossip datagram: up to `fresh` members whose heartbeat advanced most recently (newest first, from
-   * the ring of advances: O(fresh), not O(G)), then `random` others. Fresh news spreads fastest that way; the
-   * random share repairs what the freshest-first choice skips. Suspect members are not gossiped.
+   * Entries for a gossip datagram: the `fresh` members whose heartbeat was heard most recently (smallest age),
+   * then `random` others. Fresh news spreads fastest that way; the random share repairs what the freshest-first
+   * choice skips. Suspect members are not gossiped. O(G * fresh) with a small insertion-sorted buffer.
    */
   pickForGossip(now: number, fresh: number, random: number, rng: Rng, out: MemberEntry[]): void {
     const n = this.list.length;
@@ -229,18 +215,22 @@ export class GroupView {
       return;
     }
     const stamp = ++this.pickCounter;
-    let picked = 0;
-    const ring = this.recent;
-    for (let i = 1; i <= ring.length && picked < fresh; i++) {
-      const m = ring[(this.recentNext - i + ring.length) % ring.length];
-      if (m === undefined || m.pickStamp === stamp || m.state !== MemberState.Alive || this.byAddr.get(m.addr) !== m) continue;
+    const top = this.topBuffer;
+    top.length = 0;
+    for (const m of this.list) {
+      if (m.state !== MemberState.Alive) continue;
+      if (top.length < fresh) insertByRecency(top, m);
+      else if (fresh > 0 && m.lastHeard > top[top.length - 1]!.lastHeard) {
+        top.pop();
+        insertByRecency(top, m);
+      }
+    }
+    for (const m of top) {
       m.pickStamp = stamp;
       out.push(entryOf(m, now));
-      picked++;
     }
     let added = 0;
-    const want = random + (fresh - picked);
-    for (let tries = 0; added < want && tries < want * 3; tries++) {
+    for (let tries = 0; added < random && tries < random * 3; tries++) {
       const m = this.list[randInt(rng, n)] as Member;
       if (m.state !== MemberState.Alive || m.pickStamp === stamp) continue;
       m.pickStamp = stamp;
@@ -248,6 +238,16 @@ export class GroupView {
       added++;
     }
   }
+}
+
+function insertByRecency(top: Member[], m: Member): void {
+  let i = top.length;
+  top.push(m);
+  while (i > 0 && top[i - 1]!.lastHeard < m.lastHeard) {
+    top[i] = top[i - 1]!;
+    i--;
+  }
+  top[i] = m;
 }
 
 export function entryOf(m: { addr: Address; incarnation: number; heartbeat: number; lastHeard: number }, now: number): MemberEntry {

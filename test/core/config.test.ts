@@ -62,6 +62,7 @@ describe('config', () => {
     expect(small.failMs).toBe(6 * 5 * 1000);
     expect(big.failMs).toBe(6 * 7 * 1000);
     expect(small.retransmits).toBe(10);
-    expect(big.heartbeats).toBe(14);
+    expect(big.heartbeats).toBe(21);
+    expect(small.settleMs).toBe(2 * 5 * 1000);
   });
 });

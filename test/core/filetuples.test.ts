@@ -23,13 +23,13 @@ describe('filetuples', () => {
     ['a refresh that extends the lifetime a lot is worth gossiping', t({ ttlMs: 200_000 }), 'refreshed'],
     ['an expired copy is ignored', t({ ttlMs: 0 }), 'expired'],
   ] as const)('%s', (_d, second, outcome) => {
-    const s = new TupleStore(100, 4, 16, 30_000);
+    const s = new TupleStore(100, 4, 16, 30_000, 60_000);
     expect(s.merge(t(), 0)).toBe('new');
     expect(s.merge(second, 0)).toBe(outcome);
   });
 
   test('several owners give several locations; a tombstone hides its owner', () => {
-    const s = new TupleStore(100, 4, 16, 30_000);
+    const s = new TupleStore(100, 4, 16, 30_000, 60_000);
     s.merge(t(), 0);
     s.merge(t({ owner: '10.0.0.2:7946', location: 'host-b' }), 0);
     expect(s.locations('song.mp3', 0).map((l) => l.location).sort()).toEqual(['host-a:/music/song.mp3', 'host-b']);
@@ -40,7 +40,7 @@ describe('filetuples', () => {
   });
 
   test('tuples expire unless refreshed', () => {
-    const s = new TupleStore(100, 4, 16, 30_000);
+    const s = new TupleStore(100, 4, 16, 30_000, 60_000);
     s.merge(t({ ttlMs: 1000 }), 0);
     s.merge(t({ name: 'b', ttlMs: 5000 }), 0);
     expect(s.expire(2000).map((x) => x.name)).toEqual(['song.mp3']);
@@ -48,8 +48,31 @@ describe('filetuples', () => {
     expect(s.locations('song.mp3', 2000)).toEqual([]);
   });
 
+  test('anti-entropy digests count a tuple only once it has settled, at the same instant on every node', () => {
+    const a = new TupleStore(100, 4, 8, 30_000, 60_000);
+    const b = new TupleStore(100, 4, 8, 30_000, 60_000);
+    // Published at t=0 with the full 60 s TTL; a hears of it at t=100 (ttl left 59.9 s), b at t=3000.
+    a.merge(t({ ttlMs: 59_900 }), 100);
+    b.merge(t({ ttlMs: 57_000 }), 3000);
+    expect(Array.from(a.digests)).toEqual(Array.from(b.digests));
+    a.settle(4000, 5000);
+    b.settle(4000, 5000);
+    expect(Array.from(a.settledDigests).every((d) => d === 0)).toBe(true); // still in flight: not compared
+    a.settle(5000, 5000);
+    b.settle(5000, 5000);
+    expect(Array.from(a.settledDigests)).toEqual(Array.from(b.digests));
+    expect(Array.from(b.settledDigests)).toEqual(Array.from(b.digests));
+    // A newer version leaves the settled digest until it settles in turn; expiry takes it out.
+    b.merge(t({ versionSeq: 2, ttlMs: 60_000 }), 6000);
+    expect(Array.from(b.settledDigests).every((d) => d === 0)).toBe(true);
+    b.settle(11_000, 5000);
+    expect(Array.from(b.settledDigests)).toEqual(Array.from(b.digests));
+    b.expire(1e9);
+    expect(Array.from(b.settledDigests).every((d) => d === 0)).toBe(true);
+  });
+
   test('limits: total tuples and locations per name', () => {
-    const s = new TupleStore(3, 2, 16, 30_000);
+    const s = new TupleStore(3, 2, 16, 30_000, 60_000);
     expect(s.merge(t({ owner: 'a:1' }), 0)).toBe('new');
     expect(s.merge(t({ owner: 'b:1' }), 0)).toBe('new');
     expect(s.merge(t({ owner: 'c:1' }), 0)).toBe('locations-full');
@@ -58,8 +81,8 @@ describe('filetuples', () => {
   });
 
   test('bucket digests agree exactly when contents agree, whatever the order and expiry', () => {
-    const a = new TupleStore(100, 4, 8, 30_000);
-    const b = new TupleStore(100, 4, 8, 30_000);
+    const a = new TupleStore(100, 4, 8, 30_000, 60_000);
+    const b = new TupleStore(100, 4, 8, 30_000, 60_000);
     const names = Array.from({ length: 30 }, (_, i) => `f${i}`);
     for (const n of names) a.merge(t({ name: n }), 0);
     for (const n of [...names].reverse()) b.merge(t({ name: n, ttlMs: 90_000 }), 5);
