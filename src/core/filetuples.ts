@@ -85,8 +85,12 @@ export class TupleStore {
     return this.count;
   }
 
+  /**
+   * A name's digest bucket. Not hash(name) mod buckets: every name here has hash(name) mod k = our group, so that
+   * would put a whole group's tuples in a handful of buckets. Re-mixed, the bucket is independent of the group.
+   */
   bucketOf(name: string): number {
-    return hash32(name) % this.digests.length;
+    return fmix32(hash32(name) ^ 0x6a09e667) % this.digests.length;
   }
 
   merge(t: TupleEntry, now: number): TupleMergeOutcome {

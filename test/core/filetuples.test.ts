@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { BroadcastQueue } from '../../src/core/broadcasts.js';
 import { TupleStore } from '../../src/core/filetuples.js';
+import { groupOfName } from '../../src/core/hash.js';
 import type { TupleEntry } from '../../src/core/types.js';
 
 const t = (over: Partial<TupleEntry> = {}): TupleEntry => ({
@@ -69,6 +70,20 @@ describe('filetuples', () => {
     expect(Array.from(b.settledDigests)).toEqual(Array.from(b.digests));
     b.expire(1e9);
     expect(Array.from(b.settledDigests).every((d) => d === 0)).toBe(true);
+  });
+
+  test('the tuples of one group spread over all digest buckets', () => {
+    const k = 32;
+    const s = new TupleStore(10_000, 4, 64, 30_000, 60_000);
+    let n = 0;
+    for (let i = 0; n < 2000; i++) {
+      const name = `file-${i}`;
+      if (groupOfName(name, k) !== 5) continue;
+      s.merge(t({ name }), 0);
+      n++;
+    }
+    const used = Array.from(s.digests).filter((d) => d !== 0).length;
+    expect(used).toBe(64);
   });
 
   test('limits: total tuples and locations per name', () => {
