@@ -8,5 +8,7 @@ export default defineConfig({
     // Real-process and simulator suites are CPU heavy; two workers match this 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
+    // Compiles the agent and kelips-ctl once into a private directory for the real-process tests.
+    globalSetup: ['test/cluster/setup.ts'],
   },
 });
