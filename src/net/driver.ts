@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Output } from '../core/api.js';
 import type { Address, CoreEvent, Message } from '../core/types.js';
-import { MessageType } from '../core/types.js';
+import { MESSAGE_TYPE_NAMES } from '../core/index.js';
 import { decode, encode, REJECT_REASONS, ClientMessageType, type ClientReply, type ClientRequest } from '../wire/index.js';
 import type { Transport } from './transport.js';
 
@@ -41,19 +41,7 @@ export interface NetCounters {
 
 /** Message type names for metric labels, by wire type number (lower-kebab). */
 export const TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  [MessageType.Gossip]: 'gossip',
-  [MessageType.GossipAck]: 'gossip-ack',
-  [MessageType.JoinRequest]: 'join-request',
-  [MessageType.JoinReply]: 'join-reply',
-  [MessageType.SyncRequest]: 'sync-request',
-  [MessageType.SyncChunk]: 'sync-chunk',
-  [MessageType.LookupRequest]: 'lookup-request',
-  [MessageType.LookupReply]: 'lookup-reply',
-  [MessageType.PublishRequest]: 'publish-request',
-  [MessageType.PublishAck]: 'publish-ack',
-  [MessageType.ContactRequest]: 'contact-request',
-  [MessageType.ContactReply]: 'contact-reply',
-  [MessageType.Leave]: 'leave',
+  ...MESSAGE_TYPE_NAMES,
   [ClientMessageType.Request]: 'client-request',
   [ClientMessageType.Reply]: 'client-reply',
 });
