@@ -3,7 +3,7 @@
  *
  * A datagram is one CBOR array, `[version, type, ...]` (version 1; types: MessageType 1..13 from src/core/types.ts,
  * ClientMessageType 32..33 from client.ts). Node-to-node layouts are in messages.ts, client layouts in client.ts,
- * field rules in fields.ts, the CBOR profile in cbor.ts.
+ * field rules in fields.ts, the CBOR profile in cbor.ts (decoded by cbor-x), its encoder in cbor-writer.ts.
  *
  * `encode` throws WireEncodeError on local misuse: a field that breaks a rule (the error names it, as `decode`
  * would), an address not in canonical form, or a datagram over `maxBytes`. Whatever `encode` returns, `decode`
@@ -12,10 +12,11 @@
  */
 import type { Message } from '../core/types.js';
 import { MessageType } from '../core/types.js';
-import { cborDecoder, cborEncoder, guard, Guard, guardDepth, guardDetail, guardPath, guardType } from './cbor.js';
+import { cborDecoder, guard, Guard, guardDepth, guardDetail, guardPath, guardType } from './cbor.js';
 import type { ClientMessage } from './client.js';
 import { ClientMessageType } from './client.js';
 import { arrayToClient, clientToArray } from './client-codec.js';
+import { encodeTree } from './cbor-writer.js';
 import { WireEncodeError } from './errors.js';
 import { failDetail, MAX_DATAGRAM_BYTES } from './fields.js';
 import { arrayToMessage, BODY_FIELDS, ENTRY_FIELDS, HEADER_FIELDS, messageToArray } from './messages.js';
@@ -60,7 +61,7 @@ export function encode(msg: Message | ClientMessage, maxBytes: number = MAX_DATA
   if (msg === null || typeof msg !== 'object') throw new WireEncodeError('', `${String(msg)} is not a message`);
   const t = msg.type;
   const a = t === ClientMessageType.Request || t === ClientMessageType.Reply ? clientToArray(msg as ClientMessage) : messageToArray(msg as Message);
-  const out = cborEncoder.encode(a);
+  const out = encodeTree(a);
   if (out.length > maxBytes)
     throw new WireEncodeError('', `the datagram would be ${out.length} bytes, over the limit of ${maxBytes}`);
   return out;
