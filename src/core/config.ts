@@ -42,7 +42,10 @@ export interface KelipsConfig {
    *  quarter of the ack traffic (acks are not needed for liveness: heartbeats are). */
   memberRttEvery: number;
 
-  /** A member unheard for suspectMult * L(G) rounds is suspect (shown, not used as a target for new work). */
+  /**
+   * A member unheard for suspectMult * L(G) rounds is suspect (shown, not used as a target for new work).
+   * Here and below, G is the view's size but at least k (see `timeouts`).
+   */
   suspectMult: number;
   /** A member unheard for failMult * L(G) rounds is removed. Must be > suspectMult. */
   failMult: number;
@@ -242,9 +245,19 @@ export interface Timeouts {
   settleMs: number;
 }
 
-/** The G-dependent quantities, for a view of `groupSize` members (including the node itself). */
+/**
+ * The G-dependent quantities, for a view of `groupSize` members (including the node itself).
+ *
+ * G is taken as at least k (`groups`): with k chosen about sqrt(N), as Kelips prescribes, a group has about k
+ * members, so a view much smaller than k is one still filling (a node that just joined, or a fragment of nodes that
+ * started together) rather than a small group. Timing such a view with its own size made it distrust news older
+ * than a few seconds and remove members it simply had not heard of yet: measured in a simulated 10,000-node
+ * bootstrap (k = 100), a late joiner with a view of 2 suspected after 6 s and removed live members after 12 s.
+ * With the floor, its clock is the group's (21 s and 42 s at k = 100). A cluster run with k much larger than
+ * sqrt(N) detects failures more slowly for it (e.g. 24 s instead of 12 s for k = 8 and groups of 3).
+ */
 export function timeouts(cfg: Readonly<KelipsConfig>, groupSize: number): Timeouts {
-  const l = logRounds(groupSize);
+  const l = logRounds(Math.max(groupSize, cfg.groups));
   return {
     suspectMs: cfg.suspectMult * l * cfg.gossipIntervalMs,
     failMs: cfg.failMult * l * cfg.gossipIntervalMs,

@@ -65,4 +65,14 @@ describe('config', () => {
     expect(big.heartbeats).toBe(21);
     expect(small.settleMs).toBe(2 * 5 * 1000);
   });
+
+  test('a view smaller than k is timed as a group of k (a filling view is not a small group)', () => {
+    const cfg = resolveConfig({ groups: 100 });
+    expect(timeouts(cfg, 1)).toStrictEqual(timeouts(cfg, 100));
+    expect(timeouts(cfg, 2).suspectMs).toBe(3 * 7 * 1000);
+    expect(timeouts(cfg, 2).failMs).toBe(6 * 7 * 1000);
+    // Above k, the view's own size rules.
+    expect(timeouts(cfg, 300).failMs).toBe(6 * 9 * 1000);
+    expect(timeouts(resolveConfig({ groups: 8 }), 3).failMs).toBe(6 * logRounds(8) * 1000);
+  });
 });
