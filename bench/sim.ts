@@ -2,9 +2,10 @@
  * The simulator benchmark: N real protocol nodes with the real codec on a virtual clock.
  *
  *   npm run bench:sim -- --nodes 1000 --files 10000 --minutes 10 [--churn 1.0] [--loss 0.1] [--seed 1]
- *                        [--groups K] [--crashes 5] [--lookups-per-s R] [--json]
+ *                        [--groups K] [--crashes 5] [--lookups-per-s R] [--join-seconds S]
+ *                        [--stop-at-seconds T] [--json]
  *
- * Timeline (simulated): nodes start over the first join window, each joining through 3 random running nodes; the
+ * Timeline (simulated): nodes start over the first join window (5 ms per node, 5 to 60 s; --join-seconds sets it), each joining through 3 random running nodes; the
  * F files are published by their owners at uniformly random times over a publish window; lookups from random running
  * nodes for random names of running owners start after a warm-up; a few nodes crash (detection is measured); churn
  * replaces nodes at the given fraction per hour (half graceful leaves, half crashes; each newcomer publishes as many
@@ -16,6 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { resolveConfig } from '../src/core/config.js';
 import { fmix32 } from '../src/core/hash.js';
+import { MESSAGE_TYPE_NAMES } from '../src/core/state.js';
 import { randInt, SeededRng } from '../src/core/rng.js';
 import { SafetyChecker, Violations } from '../src/sim/checkers.js';
 import { Cluster, SlotState } from '../src/sim/cluster.js';
@@ -35,6 +37,9 @@ interface Args {
   groups: number;
   crashes: number;
   lookupsPerS: number;
+  joinSeconds: number | null;
+  /** End the run early at this simulated second (same timeline; for profiling a phase). */
+  stopAtSeconds: number | null;
   json: boolean;
 }
 
@@ -63,8 +68,19 @@ function parseArgs(argv: string[]): Args {
     groups: Math.floor(num('groups', Math.max(1, Math.round(Math.sqrt(nodes))))),
     crashes: Math.floor(num('crashes', 5)),
     lookupsPerS: num('lookups-per-s', Math.max(10, nodes / 100)),
+    joinSeconds: a['join-seconds'] === undefined ? null : num('join-seconds', 0),
+    stopAtSeconds: a['stop-at-seconds'] === undefined ? null : num('stop-at-seconds', 0),
     json,
   };
+}
+
+/** Per-node-second rates by message type name, for the types that were sent at all. */
+function perType(counts: readonly number[], nodeMs: number, digits: number): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  counts.forEach((n, type) => {
+    if (n > 0) out[MESSAGE_TYPE_NAMES[type] ?? `type-${type}`] = round(n / (nodeMs / 1000), digits);
+  });
+  return out;
 }
 
 function gcFunction(): (() => void) | null {
@@ -114,7 +130,7 @@ function main(): void {
   const roundMs = config.gossipIntervalMs;
   const links: LinkSettings = { ...PERFECT_LINKS, delayMinMs: 0.1, linkSpreadMs: 0.4, jitterMs: 0.2, lossRate: args.loss };
   const endMs = args.minutes * 60_000;
-  const joinMs = Math.min(60_000, Math.max(5_000, args.nodes * 5));
+  const joinMs = args.joinSeconds !== null ? args.joinSeconds * 1000 : Math.min(60_000, Math.max(5_000, args.nodes * 5));
   const publishStart = joinMs + 10 * roundMs;
   const publishMs = Math.min(240_000, Math.max(30_000, endMs * 0.4));
   const graceMs = 10 * roundMs;
@@ -214,8 +230,9 @@ function main(): void {
   cluster.every(10_000, 10_000, endMs + 1, (now) => checker.check(now));
 
   const progressEvery = 60_000;
-  for (let t = progressEvery; t < endMs + progressEvery; t += progressEvery) {
-    cluster.runUntil(Math.min(t, endMs));
+  const stopMs = args.stopAtSeconds === null ? endMs : Math.min(endMs, args.stopAtSeconds * 1000);
+  for (let t = progressEvery; t < stopMs + progressEvery; t += progressEvery) {
+    cluster.runUntil(Math.min(t, stopMs));
     const wall = Number(process.hrtime.bigint() - wallStart) / 1e9;
     const cpu = process.cpuUsage();
     process.stderr.write(
@@ -288,6 +305,8 @@ function main(): void {
     bytes_sent_per_node_per_s_steady: steadyNodeMs > 0 ? round((c.bytesSent - steadyBytesFrom) / (steadyNodeMs / 1000), 1) : null,
     steady_state_from_s: steadyStart / 1000,
     datagrams_sent_per_node_per_s: round(c.datagramsSent / (nodeMs / 1000), 2),
+    datagrams_sent_per_node_per_s_by_type: perType(c.datagramsByType, nodeMs, 3),
+    bytes_sent_per_node_per_s_by_type: perType(c.bytesByType, nodeMs, 1),
     largest_datagram_bytes: c.largestDatagram,
     decode_failures: c.decodeFailures,
     heap_bytes_per_node: Math.round((heapAfter - heapBefore) / Math.max(1, liveSlots.length)),
@@ -296,7 +315,7 @@ function main(): void {
     v8_flags: process.execArgv,
     wall_seconds: round(wallSeconds, 1),
     cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6, 1),
-    simulated_seconds: endMs / 1000,
+    simulated_seconds: stopMs / 1000,
     gossip_interval_ms: roundMs,
     group_size_p50: groupP50,
     fail_timeout_seconds: t.failMs / 1000,

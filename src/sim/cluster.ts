@@ -2,7 +2,8 @@
  * Runs N protocol nodes on one virtual clock. Each node lives in a slot (an index: its address, state, group and
  * generator are array entries; `slotOf` maps an address to its slot). Every input to a node (a datagram, its timer,
  * a command) is followed by `drain()`: sends are encoded with the real codec (once per message object), counted,
- * passed through the network model and scheduled as deliveries; events go to the observer; the node's one tick
+ * passed through the network model and scheduled as deliveries (the first delivery of a datagram decodes it, the
+ * other copies reuse that; see datagram.ts); events go to the observer; the node's one tick
  * entry is moved to `nextDeadline()`.
  *
  * Process lifecycle: running, paused (timers and datagrams wait; datagrams queue in a bounded socket buffer and are
@@ -15,6 +16,7 @@ import type { KelipsConfig } from '../core/config.js';
 import { fmix32, groupOfNode } from '../core/hash.js';
 import { SeededRng } from '../core/rng.js';
 import type { CoreEvent, Message } from '../core/types.js';
+import { Datagram } from './datagram.js';
 import { EventKind, EventQueue } from './event-queue.js';
 import { Network, type LinkSettings } from './network.js';
 import type { Codec, NodeFactory, SimNode } from './sim-node.js';
@@ -58,6 +60,9 @@ export interface ClusterCounters {
   oversize: number;
   largestDatagram: number;
   ticks: number;
+  /** Datagrams and bytes sent, by message type (index = MessageType). */
+  datagramsByType: number[];
+  bytesByType: number[];
 }
 
 type Action = (now: number) => void;
@@ -81,7 +86,8 @@ export class Cluster {
   readonly bytesBySlot: number[] = [];
   readonly counters: ClusterCounters = {
     datagramsSent: 0, bytesSent: 0, deliveries: 0, decodeFailures: 0, droppedDead: 0, droppedUnknown: 0,
-    droppedBufferFull: 0, oversize: 0, largestDatagram: 0, ticks: 0,
+    droppedBufferFull: 0, oversize: 0, largestDatagram: 0, ticks: 0, datagramsByType: new Array<number>(64).fill(0),
+    bytesByType: new Array<number>(64).fill(0),
   };
   /** Running hash of everything that happened: equal digests = identical runs. */
   digest = 0x811c9dc5;
@@ -197,7 +203,7 @@ export class Cluster {
     this.flush(slot, n);
     const { from, bufs } = this.inbox.take(slot);
     for (let i = 0; i < from.length && this.state[slot] === SlotState.Running; i++) {
-      this.receive(slot, from[i] as number, bufs[i] as Uint8Array);
+      this.receive(slot, from[i] as number, bufs[i] as Datagram);
     }
   }
 
@@ -257,7 +263,7 @@ export class Cluster {
       const a = q.aOf(id);
       if (kind === EventKind.Deliver) {
         const b = q.bOf(id);
-        const buf = q.payloadOf(id) as Uint8Array;
+        const buf = q.payloadOf(id) as Datagram;
         q.release(id);
         this.arrive(a, b, buf);
       } else if (kind === EventKind.Tick) {
@@ -325,7 +331,7 @@ export class Cluster {
     }
   }
 
-  private arrive(to: number, from: number, buf: Uint8Array): void {
+  private arrive(to: number, from: number, buf: Datagram): void {
     const s = this.state[to];
     if (s === SlotState.Running) {
       this.receive(to, from, buf);
@@ -336,9 +342,10 @@ export class Cluster {
     }
   }
 
-  private receive(to: number, from: number, buf: Uint8Array): void {
+  private receive(to: number, from: number, d: Datagram): void {
     const n = this.nodes[to] as SimNode;
-    const r = this.codec.decode(buf);
+    let r = d.decoded;
+    if (r === null) r = d.decoded = this.codec.decode(d.bytes);
     if (!r.ok) {
       this.counters.decodeFailures++;
       return;
@@ -359,11 +366,13 @@ export class Cluster {
       const max = this.config.datagramBytesMax;
       let lastMsg: Message | null = null;
       let buf: Uint8Array = EMPTY;
+      let datagram: Datagram | null = null;
       for (let i = 0; i < sends.length; i++) {
         const s = sends[i]!;
         if (s.msg !== lastMsg) {
           lastMsg = s.msg;
           buf = this.codec.encode(s.msg);
+          datagram = new Datagram(buf);
           if (buf.length > max && this.codec.wireFormat !== false) {
             this.counters.oversize++;
             if (this.onOversize) this.onOversize(slot, buf.length, s.msg);
@@ -373,6 +382,8 @@ export class Cluster {
         const len = buf.length;
         this.counters.datagramsSent++;
         this.counters.bytesSent += len;
+        this.counters.datagramsByType[s.msg.type & 63]!++;
+        this.counters.bytesByType[s.msg.type & 63]! += len;
         this.bytesBySlot[slot] = (this.bytesBySlot[slot] as number) + len;
         const to = this.index.get(s.to);
         h = Math.imul(h ^ (len + (s.msg.type << 16)), 0x01000193);
@@ -382,7 +393,7 @@ export class Cluster {
         }
         h = Math.imul(h ^ to, 0x01000193);
         const copies = net.plan(slot, to);
-        for (let c = 0; c < copies; c++) q.push(this.now + (net.delays[c] as number), EventKind.Deliver, to, slot, buf);
+        for (let c = 0; c < copies; c++) q.push(this.now + (net.delays[c] as number), EventKind.Deliver, to, slot, datagram);
       }
     }
     const events = out.events;

@@ -7,10 +7,12 @@
  * that is how each node keeps exactly one pending tick. Nothing is allocated per event except when the arrays grow.
  */
 
+import type { Datagram } from './datagram.js';
+
 export const enum EventKind {
   /** A node's timer: call tick(). a = node slot. */
   Tick = 1,
-  /** A datagram arrives. a = destination slot, b = source slot, payload = encoded bytes. */
+  /** A datagram arrives. a = destination slot, b = source slot, payload = the datagram. */
   Deliver = 2,
   /** A scheduled action of the scenario or benchmark. a = action index, b = argument. */
   Control = 3,
@@ -23,7 +25,7 @@ export class EventQueue {
   private a: Int32Array;
   private b: Int32Array;
   private pos: Int32Array;
-  private payload: (Uint8Array | null)[];
+  private payload: (Datagram | null)[];
   private heap: Int32Array;
   private freeList: Int32Array;
   private freeCount = 0;
@@ -39,7 +41,7 @@ export class EventQueue {
     this.a = new Int32Array(n);
     this.b = new Int32Array(n);
     this.pos = new Int32Array(n).fill(-1);
-    this.payload = new Array<Uint8Array | null>(n).fill(null);
+    this.payload = new Array<Datagram | null>(n).fill(null);
     this.heap = new Int32Array(n);
     this.freeList = new Int32Array(n);
   }
@@ -49,7 +51,7 @@ export class EventQueue {
   }
 
   /** Schedule an event; returns its entry id (valid until the event is popped or cancelled). */
-  push(time: number, kind: EventKind, a: number, b: number, payload: Uint8Array | null): number {
+  push(time: number, kind: EventKind, a: number, b: number, payload: Datagram | null): number {
     const id = this.alloc();
     this.time[id] = time;
     this.seq[id] = this.nextSeq++;
@@ -111,8 +113,8 @@ export class EventQueue {
   bOf(id: number): number {
     return this.b[id] as number;
   }
-  payloadOf(id: number): Uint8Array | null {
-    return this.payload[id] as Uint8Array | null;
+  payloadOf(id: number): Datagram | null {
+    return this.payload[id] as Datagram | null;
   }
 
   /** Give a popped entry back for reuse. */
@@ -151,8 +153,8 @@ export class EventQueue {
     this.heap = i32(this.heap, 0);
     this.freeList = i32(this.freeList, 0);
     const oldPayload = this.payload;
-    this.payload = new Array<Uint8Array | null>(n).fill(null);
-    for (let i = 0; i < oldPayload.length; i++) this.payload[i] = oldPayload[i] as Uint8Array | null;
+    this.payload = new Array<Datagram | null>(n).fill(null);
+    for (let i = 0; i < oldPayload.length; i++) this.payload[i] = oldPayload[i] as Datagram | null;
   }
 
   private removeAt(i: number): void {

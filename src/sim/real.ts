@@ -22,3 +22,28 @@ export const wireCodec: Codec = {
 };
 
 export const REAL = { factory: realFactory, codec: wireCodec };
+
+/** Freeze a decoded message and everything in it. */
+function deepFreeze(v: unknown): void {
+  if (v === null || typeof v !== 'object' || Object.isFrozen(v)) return;
+  if (ArrayBuffer.isView(v)) return; // typed arrays cannot be frozen; messages hold none
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
+}
+
+/**
+ * The real codec, with every decoded message deep-frozen: receivers share one decoded message per datagram
+ * (datagram.ts), so a core that writes into a message it received would corrupt its neighbours' input. Under this
+ * codec such a write throws (ES modules run in strict mode). The scenario tests use it.
+ */
+export const frozenCodec: Codec = {
+  wireFormat: true,
+  encode: wireCodec.encode,
+  decode: (buf) => {
+    const r = wireCodec.decode(buf);
+    if (r.ok) deepFreeze(r.msg);
+    return r;
+  },
+};
+
+export const FROZEN = { factory: realFactory, codec: frozenCodec };

@@ -3,17 +3,19 @@
  * socket: datagrams queue in the kernel's buffer up to its size and the rest are dropped. On resume the process reads
  * them in arrival order. Only paused slots hold anything here.
  */
+import type { Datagram } from './datagram.js';
+
 export class SocketBuffers {
   /** Datagrams dropped because a buffer was full. */
   dropped = 0;
   private readonly from = new Map<number, number[]>();
-  private readonly bufs = new Map<number, Uint8Array[]>();
+  private readonly bufs = new Map<number, Datagram[]>();
   private readonly bytes = new Map<number, number>();
 
   constructor(private readonly capacityBytes: number) {}
 
   /** Queue a datagram for `slot`; false (and counted) when it does not fit. */
-  put(slot: number, fromSlot: number, buf: Uint8Array): boolean {
+  put(slot: number, fromSlot: number, buf: Datagram): boolean {
     const used = this.bytes.get(slot) ?? 0;
     if (used + buf.length > this.capacityBytes) {
       this.dropped++;
@@ -32,7 +34,7 @@ export class SocketBuffers {
   }
 
   /** Take everything queued for `slot`, oldest first. */
-  take(slot: number): { from: number[]; bufs: Uint8Array[] } {
+  take(slot: number): { from: number[]; bufs: Datagram[] } {
     const out = { from: this.from.get(slot) ?? [], bufs: this.bufs.get(slot) ?? [] };
     this.clear(slot);
     return out;

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { resolveConfig } from '../../src/core/config.js';
-import type { Message } from '../../src/core/types.js';
+import type { MemberEntry, Message } from '../../src/core/types.js';
+import { MessageType } from '../../src/core/types.js';
+import { frozenCodec } from '../../src/sim/real.js';
 import { addressOf, Cluster, SlotState } from '../../src/sim/cluster.js';
 import { PERFECT_LINKS, type LinkSettings } from '../../src/sim/network.js';
 import type { Codec } from '../../src/sim/sim-node.js';
@@ -9,7 +11,12 @@ import { jsonCodec } from './json-codec.js';
 
 function setup(links: Partial<LinkSettings> = {}, socketBufferBytes?: number) {
   let encodes = 0;
-  const codec: Codec = { wireFormat: false, encode: (m: Message) => (encodes++, jsonCodec.encode(m)), decode: jsonCodec.decode };
+  let decodes = 0;
+  const codec: Codec = {
+    wireFormat: false,
+    encode: (m: Message) => (encodes++, jsonCodec.encode(m)),
+    decode: (b: Uint8Array) => (decodes++, jsonCodec.decode(b)),
+  };
   const c = new Cluster({
     seed: 5,
     config: resolveConfig({ groups: 1 }, 'local'),
@@ -18,7 +25,7 @@ function setup(links: Partial<LinkSettings> = {}, socketBufferBytes?: number) {
     codec,
     ...(socketBufferBytes !== undefined ? { socketBufferBytes } : {}),
   });
-  return { c, encodes: () => encodes, fake: (slot: number) => c.node(slot) as FakeNode };
+  return { c, encodes: () => encodes, decodes: () => decodes, fake: (slot: number) => c.node(slot) as FakeNode };
 }
 
 describe('Cluster', () => {
@@ -37,8 +44,8 @@ describe('Cluster', () => {
     expect(addressOf(0)).toBe('10.0.0.1:7946');
   });
 
-  test('drives ticks at nextDeadline and delivers after the link delay; one encode per message object', () => {
-    const { c, encodes, fake } = setup();
+  test('drives ticks at nextDeadline and delivers after the link delay; one encode and one decode per message object', () => {
+    const { c, encodes, decodes, fake } = setup();
     const a = c.addNode([]);
     const b = c.addNode([a]);
     const d = c.addNode([a]);
@@ -49,6 +56,9 @@ describe('Cluster', () => {
     // a: 3 rounds x 2 peers; b and d: 3 rounds x 1 peer each; a's two copies of a round share one encode
     expect(c.counters.datagramsSent).toBe(12);
     expect(encodes()).toBe(9);
+    // ... and the second copy reuses the first copy's decoding
+    expect(c.counters.deliveries).toBe(12);
+    expect(decodes()).toBe(9);
     expect(c.counters.bytesSent).toBeGreaterThan(0);
     expect(c.incarnation[b]).toBe(c.incarnation[a]! + 1);
   });
@@ -117,5 +127,21 @@ describe('Cluster', () => {
     c.runUntil(1000);
     expect(seen).toEqual(['e0', 'y', 'x', 'z', 'e100', 'e200', 'e300']);
     expect(c.now).toBe(1000);
+  });
+});
+
+describe('frozenCodec (the scenario tests run the core on frozen input)', () => {
+  test('decodes real datagrams into deep-frozen messages: writing into one throws', () => {
+    const msg: Message = {
+      type: MessageType.Gossip, cluster: 'c', groups: 1, from: '10.0.0.1:7946', incarnation: 1, heartbeat: 2, sentAt: 3, wantAck: false,
+      members: [{ addr: '10.0.0.2:7946', incarnation: 1, heartbeat: 1, ageMs: 0 }], foreign: [], gone: [], tuples: [],
+    };
+    const r = frozenCodec.decode(frozenCodec.encode(msg));
+    if (!r.ok || r.msg.type !== MessageType.Gossip) throw new Error('did not decode');
+    const m = r.msg;
+    expect(m).toStrictEqual(msg);
+    expect(() => (m.members as MemberEntry[]).push(m.members[0]!)).toThrow(TypeError);
+    expect(() => ((m.members[0] as { heartbeat: number }).heartbeat = 9)).toThrow(TypeError);
+    expect(() => ((m as { heartbeat: number }).heartbeat = 9)).toThrow(TypeError);
   });
 });
