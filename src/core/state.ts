@@ -82,7 +82,7 @@ export class NodeState {
     this.address = opts.self;
     this.inc = opts.incarnation;
     this.group = groupOfNode(opts.self, cfg.groups);
-    this.view = new GroupView(opts.self, cfg.viewMax, cfg.tombstonesMax);
+    this.view = new GroupView(opts.self, cfg.viewMax, cfg.tombstonesMax, cfg.gossipIntervalMs);
     this.contactTable = new ContactTable(cfg.groups, this.group, cfg.contactsPerGroup, cfg.candidatesPerGroup, cfg.contactMissesMax, cfg.contactRttImprovement, (a) =>
       groupOfNode(a, cfg.groups),
     );

@@ -39,8 +39,10 @@ export class GroupView {
   private readonly byAddr = new Map<Address, Member>();
   private readonly list: Member[] = [];
   private readonly tombs = new Map<Address, Tombstone>();
-  /** Reused buffer for the freshest-first pick. */
+  /** The freshest members found by the last scan, freshest first (see `pickForGossip`). */
   private readonly topBuffer: Member[] = [];
+  /** When that scan ran; -Infinity when a member in it was removed since. */
+  private topAt = -Infinity;
   private pickCounter = 0;
   /** The incarnation a member had before the last merge (for 'rejoined' reports). */
   previousIncarnation = 0;
@@ -49,6 +51,8 @@ export class GroupView {
     readonly self: Address,
     private readonly viewMax: number,
     private readonly tombstonesMax: number,
+    /** A scan for the freshest members is reused this long (ms) by picks that need no more of them (one round). */
+    private readonly topReuseMs = 0,
   ) {}
 
   /** Members other than this node. */
@@ -132,6 +136,7 @@ export class GroupView {
     const m = this.byAddr.get(addr);
     if (m === undefined) return false;
     this.byAddr.delete(addr);
+    if (this.topBuffer.includes(m)) this.topAt = -Infinity;
     const last = this.list.pop() as Member;
     if (last !== m) {
       this.list[m.slot] = last;
@@ -205,7 +210,12 @@ export class GroupView {
   /**
    * Entries for a gossip datagram: the `fresh` members whose heartbeat was heard most recently (smallest age),
    * then `random` others. Fresh news spreads fastest that way; the random share repairs what the freshest-first
-   * choice skips. Suspect members are not gossiped. O(G * fresh) with a small insertion-sorted buffer.
+   * choice skips. Suspect members are not gossiped.
+   *
+   * Finding the freshest is a scan of the view, O(G * fresh) with a small insertion-sorted buffer. A node picks
+   * several times a round (its in-group gossip, its cross-group gossip, every ack to another group, join replies),
+   * so a scan is reused for `topReuseMs` by picks that want no more fresh members than it found; members that
+   * became suspect since are skipped, and removing one of them invalidates the scan.
    */
   pickForGossip(now: number, fresh: number, random: number, rng: Rng, out: MemberEntry[]): void {
     const n = this.list.length;
@@ -216,16 +226,11 @@ export class GroupView {
     }
     const stamp = ++this.pickCounter;
     const top = this.topBuffer;
-    top.length = 0;
-    for (const m of this.list) {
+    if (fresh > 0 && (fresh > top.length || now - this.topAt >= this.topReuseMs || now < this.topAt)) this.scanFreshest(now, fresh);
+    const limit = Math.min(fresh, top.length);
+    for (let i = 0; i < limit; i++) {
+      const m = top[i]!;
       if (m.state !== MemberState.Alive) continue;
-      if (top.length < fresh) insertByRecency(top, m);
-      else if (fresh > 0 && m.lastHeard > top[top.length - 1]!.lastHeard) {
-        top.pop();
-        insertByRecency(top, m);
-      }
-    }
-    for (const m of top) {
       m.pickStamp = stamp;
       out.push(entryOf(m, now));
     }
@@ -237,6 +242,21 @@ export class GroupView {
       out.push(entryOf(m, now));
       added++;
     }
+  }
+
+  /** Fill `topBuffer` with the `count` alive members heard most recently, freshest first. */
+  private scanFreshest(now: number, count: number): void {
+    const top = this.topBuffer;
+    top.length = 0;
+    for (const m of this.list) {
+      if (m.state !== MemberState.Alive) continue;
+      if (top.length < count) insertByRecency(top, m);
+      else if (m.lastHeard > top[top.length - 1]!.lastHeard) {
+        top.pop();
+        insertByRecency(top, m);
+      }
+    }
+    this.topAt = now;
   }
 }
 

@@ -76,6 +76,30 @@ describe('affinity group view', () => {
     expect(out.some((x) => x.addr === 'm19')).toBe(false);
   });
 
+  test('a scan for the freshest is reused within a round by smaller picks, without removed or suspect members', () => {
+    const v = new GroupView('self', 100, 10, 1000);
+    for (let i = 0; i < 20; i++) v.merge(e(`m${i}`, 1, 1, 2000 - i * 100), 2000, 5000);
+    const pick = (now: number, fresh: number): string[] => {
+      const out: ReturnType<typeof e>[] = [];
+      v.pickForGossip(now, fresh, 0, new SeededRng(1), out);
+      return out.map((x) => x.addr);
+    };
+    expect(pick(2000, 4)).toEqual(['m19', 'm18', 'm17', 'm16']);
+    // m0 is now the freshest of all, but within the round the scan stands ...
+    v.merge(e('m0', 1, 2, 0), 2100, 5000);
+    expect(pick(2500, 2)).toEqual(['m19', 'm18']);
+    // ... except for members that became suspect or were removed since.
+    v.get('m19')!.state = MemberState.Suspect;
+    expect(pick(2500, 2)).toEqual(['m18']);
+    v.remove('m18', 9999, false);
+    expect(pick(2500, 2)).toEqual(['m0', 'm17']);
+    // A bigger pick, or the next round, scans again.
+    v.merge(e('m1', 1, 2, 0), 2600, 5000);
+    expect(pick(2600, 3)).toEqual(['m1', 'm0', 'm17']);
+    v.merge(e('m2', 1, 2, 0), 2700, 5000);
+    expect(pick(3600, 1)).toEqual(['m2']);
+  });
+
   test('removal keeps the index consistent (swap-remove)', () => {
     const v = new GroupView('self', 100, 100);
     for (let i = 0; i < 10; i++) v.merge(e(`m${i}`, 1, 1), 0, 5000);
