@@ -12,6 +12,7 @@ import {
   WireEncodeError,
 } from '../../src/wire/index.js';
 import { addressFromWire, canonicalAddressBytes } from '../../src/wire/address.js';
+import { randInt, SeededRng } from '../../src/core/rng.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
@@ -163,5 +164,26 @@ describe('bytes to address', () => {
     const a = parseAddress('1.2.3.4:5')!;
     parseAddress('9.9.9.9:9');
     expect(hex(a.ip)).toBe('01020304');
+  });
+});
+
+describe('canonicalAddressBytes: the IPv4 fast path agrees with the full parser', () => {
+  it('on 20,000 seeded IPv4-like strings (leading zeros, out-of-range octets and ports, missing or extra parts)', () => {
+    const rng = new SeededRng(42);
+    const pieces = ['0', '00', '01', '1', '9', '10', '99', '100', '199', '255', '256', '299', '999', '1000', '', 'a', '-1', ' 1'];
+    const ports = ['0', '1', '80', '080', '7946', '65535', '65536', '99999', '100000', '', '1a'];
+    let canonicalSeen = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const octets = Array.from({ length: rng.next() < 0.9 ? 4 : 3 + 2 * randInt(rng, 2) }, () => pieces[randInt(rng, pieces.length)]!);
+      const s = `${octets.join('.')}${rng.next() < 0.95 ? ':' : '::'}${ports[randInt(rng, ports.length)]}`;
+      const canonical = canonicaliseAddress(s) === s;
+      const b = canonicalAddressBytes(s);
+      expect(b !== null, s).toBe(canonical);
+      if (b !== null) {
+        canonicalSeen++;
+        expect(hex(b), s).toBe(hex(addressToBytes(s)));
+      }
+    }
+    expect(canonicalSeen).toBeGreaterThan(200);
   });
 });
