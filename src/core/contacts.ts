@@ -35,6 +35,8 @@ export interface ContactChange {
 export class ContactTable {
   private readonly slots: GroupSlot[];
   private probeCursor = 0;
+  /** Set by `locate`. */
+  private foundIsContact = false;
 
   constructor(
     private readonly k: number,
@@ -71,11 +73,25 @@ export class ContactTable {
     return n;
   }
 
-  find(addr: Address, group: number = this.groupOf(addr)): { contact: Contact; isContact: boolean; group: number } | null {
+  /**
+   * The contact or candidate with this address, or null; `foundIsContact` says which. (No result object: this runs
+   * for every foreign entry a node receives.)
+   */
+  private locate(addr: Address, group: number): Contact | null {
     const slot = this.slots[group];
     if (slot === undefined || group === this.ownGroup) return null;
-    for (const x of slot.contacts) if (x.addr === addr) return { contact: x, isContact: true, group };
-    for (const x of slot.candidates) if (x.addr === addr) return { contact: x, isContact: false, group };
+    for (const x of slot.contacts) {
+      if (x.addr === addr) {
+        this.foundIsContact = true;
+        return x;
+      }
+    }
+    for (const x of slot.candidates) {
+      if (x.addr === addr) {
+        this.foundIsContact = false;
+        return x;
+      }
+    }
     return null;
   }
 
@@ -88,9 +104,8 @@ export class ContactTable {
     const slot = this.slots[group];
     if (slot === undefined) return;
     const heardAt = now - e.ageMs;
-    const known = this.find(e.addr, group);
-    if (known !== null) {
-      const x = known.contact;
+    const x = this.locate(e.addr, group);
+    if (x !== null) {
       if (e.incarnation < x.incarnation) return;
       if (e.incarnation > x.incarnation || e.heartbeat > x.heartbeat) {
         x.incarnation = e.incarnation;
@@ -100,29 +115,35 @@ export class ContactTable {
       return;
     }
     if (e.ageMs >= staleMs) return;
-    const fresh: Contact = { addr: e.addr, incarnation: e.incarnation, heartbeat: e.heartbeat, lastHeard: heardAt, rttMs: null, misses: 0 };
     if (slot.contacts.length < this.c) {
-      slot.contacts.push(fresh);
-      changes.push({ group, old: null, addr: fresh.addr, reason: 'added' });
+      slot.contacts.push(newContact(e, heardAt));
+      changes.push({ group, old: null, addr: e.addr, reason: 'added' });
       return;
     }
     if (this.spare === 0) return;
     if (slot.candidates.length < this.spare) {
-      slot.candidates.push(fresh);
+      slot.candidates.push(newContact(e, heardAt));
       return;
     }
-    let stalest = 0;
+    let stalest = slot.candidates[0]!;
     for (let i = 1; i < slot.candidates.length; i++) {
-      if (slot.candidates[i]!.lastHeard < slot.candidates[stalest]!.lastHeard) stalest = i;
+      if (slot.candidates[i]!.lastHeard < stalest.lastHeard) stalest = slot.candidates[i]!;
     }
-    if (slot.candidates[stalest]!.lastHeard < heardAt) slot.candidates[stalest] = fresh;
+    if (stalest.lastHeard >= heardAt) return;
+    // The stalest candidate makes way. Its record is reused: candidates come and go all the time, and a new object
+    // for each would live just long enough to burden the old generation of the garbage collector.
+    stalest.addr = e.addr;
+    stalest.incarnation = e.incarnation;
+    stalest.heartbeat = e.heartbeat;
+    stalest.lastHeard = heardAt;
+    stalest.rttMs = null;
+    stalest.misses = 0;
   }
 
   /** Direct evidence of life: it answered or spoke to us. */
   heard(addr: Address, incarnation: number, heartbeat: number, now: number, group: number = this.groupOf(addr)): void {
-    const known = this.find(addr, group);
-    if (known === null) return;
-    const x = known.contact;
+    const x = this.locate(addr, group);
+    if (x === null) return;
     if (incarnation < x.incarnation) return;
     if (incarnation > x.incarnation) {
       x.incarnation = incarnation;
@@ -134,28 +155,29 @@ export class ContactTable {
 
   /** An RTT sample (ms) from an ack; may promote a candidate that is much closer than a contact. */
   rtt(addr: Address, sampleMs: number, changes: ContactChange[]): void {
-    const known = this.find(addr);
-    if (known === null) return;
-    const x = known.contact;
+    const group = this.groupOf(addr);
+    const x = this.locate(addr, group);
+    if (x === null) return;
     x.rttMs = x.rttMs === null ? sampleMs : 0.8 * x.rttMs + 0.2 * sampleMs;
-    if (known.isContact) return;
-    const slot = this.slots[known.group]!;
+    if (this.foundIsContact) return;
+    const slot = this.slots[group]!;
     let worst: Contact | null = null;
     for (const y of slot.contacts) if (y.rttMs !== null && (worst === null || y.rttMs > (worst.rttMs as number))) worst = y;
     if (worst === null || slot.contacts.length < this.c) return;
     if (x.rttMs < this.rttImprovement * (worst.rttMs as number)) {
       this.swap(slot, worst, x);
-      changes.push({ group: known.group, old: worst.addr, addr: x.addr, reason: 'better-rtt' });
+      changes.push({ group, old: worst.addr, addr: x.addr, reason: 'better-rtt' });
     }
   }
 
   /** It did not answer a probe or a request. Replaced after `missesMax` in a row. */
   miss(addr: Address, now: number, staleMs: number, changes: ContactChange[]): void {
-    const known = this.find(addr);
-    if (known === null) return;
-    known.contact.misses++;
-    if (known.contact.misses < this.missesMax) return;
-    this.drop(known.group, addr, 'unresponsive', now, staleMs, changes);
+    const group = this.groupOf(addr);
+    const x = this.locate(addr, group);
+    if (x === null) return;
+    x.misses++;
+    if (x.misses < this.missesMax) return;
+    this.drop(group, addr, 'unresponsive', now, staleMs, changes);
   }
 
   /** Forget a node (it left, or answered for the wrong cluster); a contact is replaced by the best candidate. */
@@ -259,6 +281,10 @@ export class ContactTable {
     slot.contacts[slot.contacts.indexOf(contact)] = candidate;
     slot.candidates[slot.candidates.indexOf(candidate)] = contact;
   }
+}
+
+function newContact(e: MemberEntry, heardAt: number): Contact {
+  return { addr: e.addr, incarnation: e.incarnation, heartbeat: e.heartbeat, lastHeard: heardAt, rttMs: null, misses: 0 };
 }
 
 /** Preference between two nodes for a request: fewer misses, then known-and-lower RTT, then fresher. */
