@@ -230,6 +230,7 @@ function main(): void {
   cluster.every(10_000, 10_000, endMs + 1, (now) => checker.check(now));
 
   const progressEvery = 60_000;
+  let violationsShown = 0;
   const stopMs = args.stopAtSeconds === null ? endMs : Math.min(endMs, args.stopAtSeconds * 1000);
   for (let t = progressEvery; t < stopMs + progressEvery; t += progressEvery) {
     cluster.runUntil(Math.min(t, stopMs));
@@ -238,6 +239,11 @@ function main(): void {
     process.stderr.write(
       `  sim ${(cluster.now / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, datagrams ${cluster.counters.datagramsSent}, lookups ${lookups.counted}/${lookups.issued}, violations ${violations.count} ${JSON.stringify(violations.byKind)}\n`,
     );
+    // The first few violations as they happen, so a long run can be looked into before it ends.
+    for (; violationsShown < Math.min(10, violations.list.length); violationsShown++) {
+      const v = violations.list[violationsShown]!;
+      process.stderr.write(`    t=${(v.time / 1000).toFixed(3)}s ${v.kind} at ${v.node}: ${v.detail}\n`);
+    }
   }
   detection.finish();
   const wallSeconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
