@@ -21,7 +21,8 @@ export const MAX_NESTING = 4;
 
 /**
  * Plain CBOR out: no tag on Uint8Array (byte strings stay major type 2), no records, no string bundles, no packing,
- * no self-describe header, floats as float64 (exact round trip).
+ * no self-describe header, floats as float64 (exact round trip). The codec writes datagrams with writer.ts, which
+ * produces these same bytes faster; this encoder is the reference its tests compare against.
  */
 export const cborEncoder = new Encoder({
   tagUint8Array: false,
