@@ -8,13 +8,14 @@
  * net.core.rmem_max and reports the doubled value) so that a burst is queued instead of dropped while the event loop
  * is busy.
  *
- * Sends are batched per event-loop turn: send() queues the datagram and the queue goes to the socket, in order, in
- * the turn's check phase (setImmediate), right after the poll phase has handed over every datagram that had
- * arrived. A busy agent thus answers a burst of requests back to back instead of alternating "answer one, let the
- * requester run, answer the next": on loopback each send that wakes a sleeping peer can also switch this process
- * out, and measured on a 2-core host (bench:lookup) batching halved the agent's CPU time per lookup. A datagram
- * waits at most until the end of the current turn (no timer, no added round trip); the queue is bounded
- * (SEND_QUEUE_MAX, then it is handed over at once).
+ * Sends are batched per event-loop turn. The first datagram of a turn goes to the socket at once, as with a bare
+ * socket: a request answered alone (a ping-pong) is not delayed, and on loopback its reply often reaches the peer,
+ * and the peer's next request arrives, before this process is done reading. The datagrams after it in the same
+ * turn are queued and handed over back to back in the turn's check phase (setImmediate), after the poll phase has
+ * delivered every datagram that had arrived. Answering a burst one datagram at a time made every send wake the
+ * sleeping requester and often switch this process out: measured on a 2-core host (one agent answering pipelined
+ * lookups), batching halved the agent's CPU time per lookup. A datagram waits at most until the end of the current
+ * turn (no timer); the queue is bounded (SEND_QUEUE_MAX, then it is handed over at once).
  */
 import type { RemoteInfo } from 'node:dgram';
 import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
@@ -91,9 +92,10 @@ export class UdpTransport implements Transport {
   private readonly queuedTo: Address[] = [];
   private readonly queuedDest: Destination[] = [];
   private readonly queuedBytes: Uint8Array[] = [];
-  private drainScheduled = false;
-  private readonly drainSoon = (): void => {
-    this.drainScheduled = false;
+  /** A datagram was sent in this event-loop turn (later ones are queued until endTurn, in the check phase). */
+  private turnStarted = false;
+  private readonly endTurn = (): void => {
+    this.turnStarted = false;
     this.drain();
   };
   /** Handed to the socket, not yet reported sent or failed. */
@@ -183,10 +185,13 @@ export class UdpTransport implements Transport {
     this.queuedTo.push(to);
     this.queuedDest.push(d);
     this.queuedBytes.push(bytes);
-    if (this.queuedTo.length >= SEND_QUEUE_MAX) this.drain();
-    else if (!this.drainScheduled) {
-      this.drainScheduled = true;
-      setImmediate(this.drainSoon);
+    if (!this.turnStarted) {
+      // The first datagram of this turn: out now; the check phase ends the turn.
+      this.turnStarted = true;
+      setImmediate(this.endTurn);
+      this.drain();
+    } else if (this.queuedTo.length >= SEND_QUEUE_MAX) {
+      this.drain();
     }
   }
 
