@@ -119,10 +119,18 @@ export class UdpTransport implements Transport {
   ) {
     this.localAddress = localAddress;
     this.buffers = buffers;
+    // The sender's "ip:port", built once per run of datagrams from the same sender: the same string object then
+    // comes back as the destination of the reply, whose lookup in `dest` reuses the string's cached hash.
+    let lastIp = '';
+    let lastPort = -1;
+    let lastFrom: Address = '';
     sock.socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      const from =
-        rinfo.family === 'IPv4' ? `${rinfo.address}:${rinfo.port}` : formatHostPort(rinfo.address, rinfo.port);
-      this.handler(msg, from);
+      if (rinfo.port !== lastPort || rinfo.address !== lastIp) {
+        lastIp = rinfo.address;
+        lastPort = rinfo.port;
+        lastFrom = rinfo.family === 'IPv4' ? `${rinfo.address}:${rinfo.port}` : formatHostPort(rinfo.address, rinfo.port);
+      }
+      this.handler(msg, lastFrom);
     });
     sock.socket.on('error', (err: Error) => {
       if (!this.closed) opts.onSocketError?.(err);
