@@ -9,9 +9,15 @@
  *    costs; on loopback every hop costs the same, so the full path application -> local agent -> contact
  *    (two hops here, one on a real host where the first is local) is reported separately (lookup_via_agent_*).
  *  - rtt_p50_us / rtt_p99_us: the baseline, a bare cbor-x request/response over UDP to a process that decodes the
- *    request and encodes a reply of the same shape, measured in the same run, interleaved with the lookups.
+ *    request and encodes a reply of the same shape, measured in the same run, interleaved with the lookups. There
+ *    is one such server per agent, asked in the same blocks as its agent: a process asked 100 times in a row and
+ *    then left alone while the other blocks run answers more slowly than one asked continuously (measured here:
+ *    ~1.4x over a whole block, on a loaded 2-core host), so the baseline gets the same access pattern.
  *  - lookups_per_s: one agent (one process, one core) answering pipelined lookups from its table;
  *    echo_per_s: a bare UDP echo server (node:dgram) under the same load generator.
+ *
+ * Before the latency rounds every measured process is warmed up alike (--warmup requests each, pipelined), so that
+ * no agent fresh from start-up answers its block with code V8 has not optimised yet.
  *
  * Prints one JSON object (--json) or a readable summary. Every child process is killed on exit.
  */
@@ -192,6 +198,38 @@ class Client {
     return n / elapsed;
   }
 
+  /** Send `count` requests with `window` in flight (warm-up); resolves when they are answered or replies stall. */
+  async pump(requests: Buffer[], port: number, host: string, window: number, count: number): Promise<void> {
+    let sent = 0;
+    let received = 0;
+    let lastReply = performance.now();
+    const send = () => {
+      if (sent >= count) return;
+      this.sock.send(requests[sent % requests.length]!, port, host);
+      sent++;
+    };
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        // A lost datagram would leave the window short for good: top it up when replies stall.
+        if (received >= count || sent >= count) finish();
+        else if (performance.now() - lastReply > 50) for (let i = 0; i < window; i++) send();
+      }, 20);
+      const finish = () => {
+        clearInterval(check);
+        resolve();
+      };
+      this.counter = () => {
+        received++;
+        lastReply = performance.now();
+        if (received >= count) finish();
+        else send();
+      };
+      for (let i = 0; i < window; i++) send();
+    });
+    await sleep(50);
+    this.counter = null;
+  }
+
   close(): void {
     this.sock.close();
   }
@@ -215,6 +253,8 @@ async function main(): Promise<void> {
       samples: { type: 'string', default: '3000' },
       seconds: { type: 'string', default: '2' },
       window: { type: 'string', default: '32' },
+      warmup: { type: 'string', default: '2000' },
+      baseline: { type: 'string', default: 'per-agent' },
       preset: { type: 'string', default: 'local' },
       json: { type: 'boolean', default: false },
       serve: { type: 'string' },
@@ -227,6 +267,9 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const window = Number(values.window);
   if (![N, F, S, seconds, window].every((x) => Number.isInteger(x) && x > 0)) throw new Error('--nodes, --files, --samples, --seconds and --window take positive integers');
+  if (!(Number.isInteger(Number(values.warmup)) && Number(values.warmup) >= 0)) throw new Error('--warmup takes an integer >= 0');
+  if (values.baseline !== 'per-agent' && values.baseline !== 'single') throw new Error('--baseline takes per-agent or single');
+  const perAgent = values.baseline === 'per-agent';
   const k = Math.max(1, Math.round(Math.sqrt(N)));
   const log = (s: string) => {
     if (!values.json) process.stdout.write(s + '\n');
@@ -238,13 +281,16 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     // 1. Baseline servers and the cluster.
-    const [cborPort, echoPort] = await Promise.all([startServer('cbor'), startServer('echo')]);
+    // One bare cbor-x server per agent: the baseline for the lookups sent to agent i is server i, asked in the same
+    // pattern (same block, same pauses between its blocks).
+    // (--baseline single: one server for all blocks, asked continuously: the method before this option existed.)
+    const [echoPort, ...cborPorts] = await Promise.all([startServer('echo'), ...Array.from({ length: perAgent ? N : 1 }, () => startServer('cbor'))]);
     const agents: AgentProc[] = [];
     for (let i = 0; i < N; i++) {
       const ip = `127.0.20.${11 + i}`;
       agents.push(startAgent(dir, i, ip, port, k, i === 0 ? [] : [agents[0]!.addr, ...(i > 1 ? [agents[1]!.addr] : [])], values.preset!));
     }
-    log(`started ${N} agents (k=${k}) and two baseline servers; waiting for the cluster to converge`);
+    log(`started ${N} agents (k=${k}) and ${cborPorts.length + 1} baseline servers; waiting for the cluster to converge`);
     await until(
       async () => {
         const s = await Promise.all(agents.map(status));
@@ -298,26 +344,42 @@ async function main(): Promise<void> {
     const via: number[] = [];
     const viaHops: Record<string, number> = {};
     const agentOneHop: number[] = [];
+    // JIT warm-up: each agent is asked ~100 times in the latency rounds; measured cold it would answer with code V8
+    // has not optimised yet, and that measures the JIT, not the lookup. So every process measured below first
+    // answers `--warmup` pipelined requests of its kind: each agent in a group with names lookups of those names,
+    // and its baseline server as many cbor requests (an agent of a group without names is never asked).
+    const byGroup0 = Array.from({ length: k }, (_, g) => names.filter((n) => groupOfName(n, k) === g));
+    const warmup = Number(values.warmup);
+    for (const [i, a] of agents.entries()) {
+      const own = byGroup0[a.group]!;
+      if (own.length === 0) continue;
+      const [h, p] = hostPort(a.addr);
+      await client.pump(own.map((n, j) => cborEncode([1, 32, 900_000 + j, 1, n])), cborPorts[perAgent ? i : 0]!, '127.0.0.1', 16, warmup);
+      await client.pump(own.map((name, j) => encode({ type: ClientMessageType.Request, id: 800_000 + j, op: ClientOp.Lookup, name })), p, h, 16, warmup);
+    }
+    log(`warmed up: ${warmup} requests to each agent in a group with names and to its baseline server`);
     const warm = Math.min(500, S);
     for (let round_ = 0; round_ < 2; round_++) {
       const samples = round_ === 0 ? warm : S;
       const record = round_ === 1;
       // Blocks of 100: each block sends its lookups to one member of one group (rotating over groups and members
-      // from block to block), like the baseline's one server: both measure a warm process, not a process woken
-      // from a long sleep.
+      // from block to block), and just before them the same number of baseline requests to that member's own bare
+      // server: both sides are measured in the same stretch of time, each process in one block at a time, with the
+      // same pause before its next block.
       const byGroup = Array.from({ length: k }, (_, g) => names.filter((n) => groupOfName(n, k) === g));
       const groupsWithNames = byGroup.map((ns, g) => g).filter((g) => byGroup[g]!.length > 0 && members(g).length > 0);
       for (let s = 0, block = 0; s < samples; s += 100, block++) {
         const end = Math.min(samples, s + 100);
-        for (let j = s; j < end; j++) {
-          const name = names[j % F]!;
-          const req = cborEncode([1, 32, id, 1, name]);
-          const r = await client.call(req, id++, cborPort, '127.0.0.1');
-          if (record) rtt.push(r.us);
-        }
         const g = groupsWithNames[block % groupsWithNames.length]!;
         const group = members(g);
         const a = group[Math.floor(block / groupsWithNames.length) % group.length]!;
+        const baselinePort = cborPorts[perAgent ? agents.indexOf(a) : 0]!;
+        for (let j = s; j < end; j++) {
+          const name = names[j % F]!;
+          const req = cborEncode([1, 32, id, 1, name]);
+          const r = await client.call(req, id++, baselinePort, '127.0.0.1');
+          if (record) rtt.push(r.us);
+        }
         const [h, p] = hostPort(a.addr);
         for (let j = s; j < end; j++) {
           const name = byGroup[g]![j % byGroup[g]!.length]!;
@@ -372,10 +434,11 @@ async function main(): Promise<void> {
       lookup_p99_us: round(percentile(lookup, 99)),
       rtt_p50_us: round(percentile(rtt, 50)),
       rtt_p99_us: round(percentile(rtt, 99)),
-      lookup_rtt_ratio_p50: round(percentile(lookup, 50) / percentile(rtt, 50) * 100) / 100,
+      lookup_rtt_ratio_p50: Math.round((percentile(lookup, 50) / percentile(rtt, 50)) * 1000) / 1000,
       lookups_per_s: Math.round(lookupsPerS),
       echo_per_s: Math.round(echoPerS),
       lookups_echo_ratio: Math.round((lookupsPerS / echoPerS) * 1000) / 1000,
+      baseline: perAgent ? 'per-agent: one bare cbor-x server per agent, asked in the same blocks as its agent' : 'single: one bare cbor-x server asked in every block',
       lookup_path: "client -> a member of the name's group, answered from its filetuple table (the one hop of a Kelips lookup)",
       lookup_via_agent_p50_us: round(percentile(via, 50)),
       lookup_via_agent_p99_us: round(percentile(via, 99)),

@@ -7,6 +7,15 @@
  * recv() is pending is lost. The kernel's receive buffer is raised (8 MiB asked by default; the kernel caps it at
  * net.core.rmem_max and reports the doubled value) so that a burst is queued instead of dropped while the event loop
  * is busy.
+ *
+ * Sends are batched per event-loop turn. The first datagram of a turn goes to the socket at once, as with a bare
+ * socket: a request answered alone (a ping-pong) is not delayed, and on loopback its reply often reaches the peer,
+ * and the peer's next request arrives, before this process is done reading. The datagrams after it in the same
+ * turn are queued and handed over back to back in the turn's check phase (setImmediate), after the poll phase has
+ * delivered every datagram that had arrived. Answering a burst one datagram at a time made every send wake the
+ * sleeping requester and often switch this process out: measured on a 2-core host (one agent answering pipelined
+ * lookups), batching halved the agent's CPU time per lookup. A datagram waits at most until the end of the current
+ * turn (no timer); the queue is bounded (SEND_QUEUE_MAX, then it is handed over at once).
  */
 import type { RemoteInfo } from 'node:dgram';
 import DgramAsPromised, { type SocketAsPromised } from 'dgram-as-promised';
@@ -18,7 +27,10 @@ export type DatagramHandler = (bytes: Buffer, from: Address) => void;
 export interface Transport {
   /** The address the socket is bound to ("ip:port"; the real port when 0 was asked). */
   readonly localAddress: Address;
-  /** Queue one datagram. Never throws: failures are counted (`sendErrors`) and reported to `onSendError`. */
+  /**
+   * Queue one datagram; it goes out, in order, by the end of the current event-loop turn (UdpTransport batches).
+   * Never throws: failures are counted (`sendErrors`) and reported to `onSendError`.
+   */
   send(to: Address, bytes: Uint8Array): void;
   /** The one receiver of every datagram. Set it before traffic is expected; later calls replace it. */
   onDatagram(handler: DatagramHandler): void;
@@ -60,13 +72,33 @@ export const DEFAULT_SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Parsed destinations, kept so the hot send path does not re-parse "ip:port" strings. Bounded. */
 const DEST_CACHE_MAX = 16_384;
 
+/** Datagrams queued in one event-loop turn at most; a longer queue is handed to the socket at once. */
+export const SEND_QUEUE_MAX = 1024;
+
+interface Destination {
+  host: string;
+  port: number;
+}
+
 export class UdpTransport implements Transport {
   readonly localAddress: Address;
   readonly stats: TransportStats = { sendErrors: 0, badDestination: 0 };
   readonly buffers: BufferSizes;
   private handler: DatagramHandler = () => {};
-  private readonly dest = new Map<string, { host: string; port: number } | null>();
+  private readonly dest = new Map<string, Destination | null>();
   private closed = false;
+  private closing: Promise<void> | null = null;
+  /** Datagrams queued for this turn (parallel arrays: no object per datagram). */
+  private readonly queuedTo: Address[] = [];
+  private readonly queuedDest: Destination[] = [];
+  private readonly queuedBytes: Uint8Array[] = [];
+  /** A datagram was sent in this event-loop turn (later ones are queued until endTurn, in the check phase). */
+  private turnStarted = false;
+  private readonly endTurn = (): void => {
+    this.turnStarted = false;
+    this.drain();
+  };
+  /** Handed to the socket, not yet reported sent or failed. */
   private inflight = 0;
   private flushWaiters: (() => void)[] = [];
   private readonly sent = (): void => {
@@ -87,10 +119,18 @@ export class UdpTransport implements Transport {
   ) {
     this.localAddress = localAddress;
     this.buffers = buffers;
+    // The sender's "ip:port", built once per run of datagrams from the same sender: the same string object then
+    // comes back as the destination of the reply, whose lookup in `dest` reuses the string's cached hash.
+    let lastIp = '';
+    let lastPort = -1;
+    let lastFrom: Address = '';
     sock.socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
-      const from =
-        rinfo.family === 'IPv4' ? `${rinfo.address}:${rinfo.port}` : formatHostPort(rinfo.address, rinfo.port);
-      this.handler(msg, from);
+      if (rinfo.port !== lastPort || rinfo.address !== lastIp) {
+        lastIp = rinfo.address;
+        lastPort = rinfo.port;
+        lastFrom = rinfo.family === 'IPv4' ? `${rinfo.address}:${rinfo.port}` : formatHostPort(rinfo.address, rinfo.port);
+      }
+      this.handler(msg, lastFrom);
     });
     sock.socket.on('error', (err: Error) => {
       if (!this.closed) opts.onSocketError?.(err);
@@ -150,16 +190,44 @@ export class UdpTransport implements Transport {
       this.stats.badDestination++;
       return;
     }
-    this.inflight++;
-    this.sock.send(bytes, d.port, d.host).then(this.sent, (err: Error) => this.failed(err, to));
+    this.queuedTo.push(to);
+    this.queuedDest.push(d);
+    this.queuedBytes.push(bytes);
+    if (!this.turnStarted) {
+      // The first datagram of this turn: out now; the check phase ends the turn.
+      this.turnStarted = true;
+      setImmediate(this.endTurn);
+      this.drain();
+    } else if (this.queuedTo.length >= SEND_QUEUE_MAX) {
+      this.drain();
+    }
+  }
+
+  /** Hand every queued datagram to the socket, in order. */
+  private drain(): void {
+    const n = this.queuedTo.length;
+    if (n === 0) return;
+    const tos = this.queuedTo;
+    const dests = this.queuedDest;
+    const bytes = this.queuedBytes;
+    this.inflight += n;
+    for (let i = 0; i < n; i++) {
+      const to = tos[i]!;
+      const d = dests[i]!;
+      this.sock.send(bytes[i]!, d.port, d.host).then(this.sent, (err: Error) => this.failed(err, to));
+    }
+    tos.length = 0;
+    dests.length = 0;
+    bytes.length = 0;
   }
 
   flush(): Promise<void> {
+    this.drain();
     if (this.inflight === 0) return Promise.resolve();
     return new Promise((resolve) => this.flushWaiters.push(resolve));
   }
 
-  private resolve(to: Address): { host: string; port: number } | null {
+  private resolve(to: Address): Destination | null {
     const p = parseHostPort(to);
     if ('error' in p) return null;
     if (p.family === this.family) return { host: p.host, port: p.port };
@@ -168,9 +236,13 @@ export class UdpTransport implements Transport {
     return null;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.sock.close();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // What was queued goes out first (dgram drops a send still in flight when its socket closes).
+      await this.flush();
+      this.closed = true;
+      await this.sock.close();
+    })();
+    return this.closing;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * The CBOR profile of the wire protocol, the guard that enforces it on input, and the cbor-x instances configured for it.
+ * The CBOR profile of the wire protocol, and the cbor-x instances configured for it.
  *
  * A datagram is exactly one definite-length CBOR array followed by nothing. Inside it only these items may appear:
  * unsigned integers (major type 0), definite-length byte strings (2) and UTF-8 text strings (3), definite-length
@@ -21,8 +21,8 @@ export const MAX_NESTING = 4;
 
 /**
  * Plain CBOR out: no tag on Uint8Array (byte strings stay major type 2), no records, no string bundles, no packing,
- * no self-describe header, floats as float64 (exact round trip). Datagrams are written by cbor-writer.ts (faster
- * for this profile); this instance is the reference the tests hold that writer to.
+ * no self-describe header, floats as float64 (exact round trip). The codec writes datagrams with writer.ts, which
+ * produces these same bytes faster; this encoder is the reference its tests compare against.
  */
 export const cborEncoder = new Encoder({
   tagUint8Array: false,

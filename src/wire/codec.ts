@@ -3,7 +3,7 @@
  *
  * A datagram is one CBOR array, `[version, type, ...]` (version 1; types: MessageType 1..13 from src/core/types.ts,
  * ClientMessageType 32..33 from client.ts). Node-to-node layouts are in messages.ts, client layouts in client.ts,
- * field rules in fields.ts, the CBOR profile in cbor.ts (decoded by cbor-x), its encoder in cbor-writer.ts.
+ * field rules in fields.ts, the CBOR profile in cbor.ts, the writer of its bytes in writer.ts.
  *
  * `encode` throws WireEncodeError on local misuse: a field that breaks a rule (the error names it, as `decode`
  * would), an address not in canonical form, or a datagram over `maxBytes`. Whatever `encode` returns, `decode`
@@ -16,10 +16,10 @@ import { cborDecoder, guard, Guard, guardDepth, guardDetail, guardPath, guardTyp
 import type { ClientMessage } from './client.js';
 import { ClientMessageType } from './client.js';
 import { arrayToClient, clientToArray } from './client-codec.js';
-import { encodeTree } from './cbor-writer.js';
 import { WireEncodeError } from './errors.js';
 import { failDetail, MAX_DATAGRAM_BYTES } from './fields.js';
 import { arrayToMessage, BODY_FIELDS, ENTRY_FIELDS, HEADER_FIELDS, messageToArray } from './messages.js';
+import { writeDatagram } from './writer.js';
 
 export type RejectReason =
   | 'empty'
@@ -53,6 +53,12 @@ for (const t of Object.keys(BODY_FIELDS)) KNOWN_TYPES[Number(t)] = 1;
 KNOWN_TYPES[ClientMessageType.Request] = 1;
 KNOWN_TYPES[ClientMessageType.Reply] = 1;
 
+/** The decode scratch: a datagram up to this size is copied in and decoded from there (one DataView for all). */
+const SCRATCH_BYTES = MAX_DATAGRAM_BYTES;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+/** cbor-x's decode(source, end) (its type declarations omit `end`, which bounds the read). */
+const decodeScratch = cborDecoder.decode.bind(cborDecoder) as unknown as (source: Uint8Array, end: number) => unknown;
+
 /**
  * Encodes a message into one datagram (a Buffer the caller may keep; it is never overwritten). Does not modify
  * `msg`. Throws WireEncodeError when a field breaks a rule or the datagram would be longer than `maxBytes`.
@@ -61,10 +67,7 @@ export function encode(msg: Message | ClientMessage, maxBytes: number = MAX_DATA
   if (msg === null || typeof msg !== 'object') throw new WireEncodeError('', `${String(msg)} is not a message`);
   const t = msg.type;
   const a = t === ClientMessageType.Request || t === ClientMessageType.Reply ? clientToArray(msg as ClientMessage) : messageToArray(msg as Message);
-  const out = encodeTree(a);
-  if (out.length > maxBytes)
-    throw new WireEncodeError('', `the datagram would be ${out.length} bytes, over the limit of ${maxBytes}`);
-  return out;
+  return writeDatagram(a, maxBytes);
 }
 
 function reject(reason: RejectReason, detail: string): DecodeResult {
@@ -84,8 +87,16 @@ export function decode(buf: Uint8Array, maxBytes: number = MAX_DATAGRAM_BYTES): 
   if (g !== Guard.Ok) return guardReject(g);
   let a: unknown;
   try {
-    // cbor-x caches a DataView as a property of its source: give it a view of our own, not the caller's object.
-    a = cborDecoder.decode(new Uint8Array(buf.buffer, buf.byteOffset, n));
+    // cbor-x caches a DataView as a property of its source. Decoding from one scratch array of our own (the datagram
+    // copied in) keeps that property off the caller's object and builds the DataView once, not per datagram. Byte
+    // strings come back as views of the scratch: the message layouts turn every one into an address string before
+    // decode returns (no Uint8Array survives in a decoded message; test/wire/codec.test.ts checks it).
+    if (n <= SCRATCH_BYTES) {
+      scratch.set(buf);
+      a = decodeScratch(scratch, n);
+    } else {
+      a = cborDecoder.decode(new Uint8Array(buf.buffer, buf.byteOffset, n));
+    }
   } catch (e) {
     // Unreachable when the guard is right; kept so that decode can never throw.
     return reject('not-cbor', `cbor-x: ${e instanceof Error ? e.message : String(e)}`);

@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { UdpTransport } from '../../src/net/transport.js';
+import { SEND_QUEUE_MAX, UdpTransport } from '../../src/net/transport.js';
 
 const open: { close(): unknown }[] = [];
 afterEach(async () => {
@@ -93,5 +93,36 @@ describe('UdpTransport', () => {
     await waitFor(() => got.length === 1);
     expect(got).toEqual([a.localAddress]);
     expect(a.localAddress.startsWith('[::1]:')).toBe(true);
+  });
+
+  it('queues sends until the end of the event-loop turn, then hands them over in order', async () => {
+    const a = await UdpTransport.open({ bind: '127.0.0.1:0' });
+    const b = await UdpTransport.open({ bind: '127.0.0.1:0' });
+    open.push(a, b);
+    const got: number[] = [];
+    b.onDatagram((bytes) => got.push(bytes.readUInt32BE(0)));
+    const n = 3 * SEND_QUEUE_MAX + 7; // over the queue bound: handed over early, order kept
+    for (let i = 0; i < n; i++) {
+      const x = Buffer.alloc(4);
+      x.writeUInt32BE(i, 0);
+      a.send(b.localAddress, x);
+    }
+    await a.flush();
+    await waitFor(() => got.length === n);
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+  });
+
+  it('close() sends what was queued before closing the socket', async () => {
+    const a = await UdpTransport.open({ bind: '127.0.0.1:0' });
+    const b = await UdpTransport.open({ bind: '127.0.0.1:0' });
+    open.push(b);
+    const got: string[] = [];
+    b.onDatagram((bytes) => got.push(bytes.toString()));
+    a.send(b.localAddress, Buffer.from('last words'));
+    await a.close();
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['last words']);
+    a.send(b.localAddress, Buffer.from('after close')); // ignored, not thrown
+    expect(a.stats.sendErrors).toBe(0);
   });
 });
