@@ -81,6 +81,8 @@ export interface CoreCounters {
   sent: Record<string, number>;
   drops: Record<DropReason, number>;
   suspected: number;
+  /** Direct probes sent to suspects (see detectFailures). */
+  suspectProbes: number;
   removed: number;
   refuted: number;
   contactsReplaced: number;

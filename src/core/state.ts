@@ -91,7 +91,7 @@ export class NodeState {
     this.pending = new PendingTable(cfg.pendingMax);
     this.own = new PublishedTable(cfg.publishedMax);
     this.t = timeouts(cfg, 1);
-    this.counters = { received: {}, sent: {}, drops: {} as Record<DropReason, number>, suspected: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
+    this.counters = { received: {}, sent: {}, drops: {} as Record<DropReason, number>, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
     for (const r of DROP_REASONS) this.counters.drops[r] = 0;
     for (const name of Object.values(MESSAGE_TYPE_NAMES)) {
       this.counters.received[name] = 0;
