@@ -66,8 +66,9 @@ export function plan(input: PlanInput): Plan {
   const { nodes: N, files: F, config: cfg } = input;
   const k = input.groups ?? recommendGroups(N);
   const G = Math.max(1, N / k);
-  const L = logRounds(G);
-  const t = timeouts(cfg, Math.ceil(G));
+  // As the nodes will compute them: with this k, and G counted as at least k (see timeouts()).
+  const L = logRounds(Math.max(G, k));
+  const t = timeouts({ ...cfg, groups: k }, Math.ceil(G));
   const warnings: string[] = [];
 
   // ---- memory

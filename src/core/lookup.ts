@@ -61,7 +61,7 @@ export function onLookupReply(s: NodeState, msg: LookupReplyMessage, now: number
     return;
   }
   s.pending.delete(p.id);
-  s.event({ type: 'lookup-done', result: { id: p.id, name: p.name, status: msg.status, locations: msg.locations, hops: p.currentHops, attempts: p.attempts, latencyMs: now - p.startedAt, answeredBy: msg.from } });
+  s.event({ type: 'lookup-done', result: { id: p.id, name: p.name, status: msg.status, locations: msg.locations.slice(), hops: p.currentHops, attempts: p.attempts, latencyMs: now - p.startedAt, answeredBy: msg.from } });
 }
 
 /** As many locations as fit one reply datagram (the rest are dropped: one datagram answers a lookup). */

@@ -210,6 +210,13 @@ export class UdpTransport implements Transport {
     const tos = this.queuedTo;
     const dests = this.queuedDest;
     const bytes = this.queuedBytes;
+    if (this.closed) {
+      // Queued after close() had sent what was queued: the socket is gone, so these are not errors to report.
+      tos.length = 0;
+      dests.length = 0;
+      bytes.length = 0;
+      return;
+    }
     this.inflight += n;
     for (let i = 0; i < n; i++) {
       const to = tos[i]!;
@@ -238,8 +245,9 @@ export class UdpTransport implements Transport {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      // What was queued goes out first (dgram drops a send still in flight when its socket closes).
-      await this.flush();
+      // What was queued goes out first (dgram drops a send still in flight when its socket closes); a send made
+      // while that flush was under way is flushed too (a few rounds at most: the caller has stopped sending).
+      for (let i = 0; i < 3 && (i === 0 || this.queuedTo.length > 0 || this.inflight > 0); i++) await this.flush();
       this.closed = true;
       await this.sock.close();
     })();
