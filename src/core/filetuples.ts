@@ -25,10 +25,8 @@ export interface StoredTuple {
   bucket: number;
   /** When its current version was published (expiry minus the full TTL), as this node's clock sees it. */
   bornAt: number;
-  /** Counted in the settled digests. */
+  /** Counted in the settled digests; when false, the tuple waits in the unsettled list. */
   settled: boolean;
-  /** Waiting in the unsettled list. */
-  settling: boolean;
   /** Removed (expired) while waiting in the unsettled list. */
   gone: boolean;
 }
@@ -116,7 +114,6 @@ export class TupleStore {
         bucket,
         bornAt: expiresAt - this.ttlFullMs,
         settled: false,
-        settling: false,
         gone: false,
       };
       if (list === undefined) {
@@ -126,15 +123,19 @@ export class TupleStore {
       list.push(fresh);
       this.count++;
       this.digests[bucket]! ^= fresh.digest;
-      this.unsettle(fresh);
+      this.unsettled.push(fresh);
       return 'new';
     }
     const order = compareVersion(t.versionIncarnation, t.versionSeq, old.versionIncarnation, old.versionSeq);
     if (order < 0) return 'stale';
     if (order > 0) {
       this.digests[bucket]! ^= old.digest;
-      if (old.settled) this.settledDigests[bucket]! ^= old.digest;
-      old.settled = false;
+      if (old.settled) {
+        // Back to the unsettled list (a tuple that has not settled yet is in it already).
+        this.settledDigests[bucket]! ^= old.digest;
+        old.settled = false;
+        this.unsettled.push(old);
+      }
       old.bornAt = expiresAt - this.ttlFullMs;
       old.location = t.location;
       old.versionIncarnation = t.versionIncarnation;
@@ -143,7 +144,6 @@ export class TupleStore {
       old.expiresAt = expiresAt;
       old.digest = tupleDigest(t);
       this.digests[bucket]! ^= old.digest;
-      this.unsettle(old);
       return 'updated';
     }
     if (expiresAt > old.expiresAt + this.refreshSlackMs) {
@@ -154,12 +154,6 @@ export class TupleStore {
     return 'same';
   }
 
-  private unsettle(t: StoredTuple): void {
-    if (t.settling) return;
-    t.settling = true;
-    this.unsettled.push(t);
-  }
-
   /** Count tuples born at least `settleMs` ago into the settled digests. Cheap: only recent tuples are looked at. */
   settle(now: number, settleMs: number): void {
     if (this.unsettled.length === 0) return;
@@ -167,7 +161,6 @@ export class TupleStore {
     for (const t of this.unsettled) {
       if (t.gone) continue;
       if (now - t.bornAt >= settleMs) {
-        t.settling = false;
         t.settled = true;
         this.settledDigests[t.bucket]! ^= t.digest;
       } else this.unsettled[kept++] = t;
