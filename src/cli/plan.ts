@@ -15,7 +15,7 @@
  *              (and the same received from others); anti-entropy every antiEntropyIntervalMs; every tuple of the
  *              group is refreshed each filetupleRefreshMs and forwarded retransmitMult x L times by every member.
  */
-import { logRounds, timeouts, type KelipsConfig } from '../core/config.js';
+import { groupRounds, timeouts, type KelipsConfig } from '../core/config.js';
 import { headerBytes, memberEntryBytes, tupleEntryBytes, LIST_HEADER_BYTES, FLOAT_BYTES } from '../core/size.js';
 
 /** JS heap per entry (bytes): an object, its Map slot and its address string; rough, measured order of magnitude. */
@@ -66,9 +66,10 @@ export function plan(input: PlanInput): Plan {
   const { nodes: N, files: F, config: cfg } = input;
   const k = input.groups ?? recommendGroups(N);
   const G = Math.max(1, N / k);
-  // As the nodes will compute them: with this k, and G counted as at least k (see timeouts()).
-  const L = logRounds(Math.max(G, k));
-  const t = timeouts({ ...cfg, groups: k }, Math.ceil(G));
+  // As the nodes will compute them, with this k.
+  const withK = { ...cfg, groups: k };
+  const L = groupRounds(withK, G);
+  const t = timeouts(withK, Math.ceil(G));
   const warnings: string[] = [];
 
   // ---- memory

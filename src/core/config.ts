@@ -245,6 +245,11 @@ export interface Timeouts {
   settleMs: number;
 }
 
+/** L(G) as the nodes use it: for `groupSize` members, counted as at least k (see `timeouts`). */
+export function groupRounds(cfg: Readonly<KelipsConfig>, groupSize: number): number {
+  return logRounds(Math.max(groupSize, cfg.groups));
+}
+
 /**
  * The G-dependent quantities, for a view of `groupSize` members (including the node itself).
  *
@@ -257,7 +262,7 @@ export interface Timeouts {
  * sqrt(N) detects failures more slowly for it (e.g. 24 s instead of 12 s for k = 8 and groups of 3).
  */
 export function timeouts(cfg: Readonly<KelipsConfig>, groupSize: number): Timeouts {
-  const l = logRounds(Math.max(groupSize, cfg.groups));
+  const l = groupRounds(cfg, groupSize);
   return {
     suspectMs: cfg.suspectMult * l * cfg.gossipIntervalMs,
     failMs: cfg.failMult * l * cfg.gossipIntervalMs,
