@@ -5,8 +5,8 @@
  *                        [--groups K] [--crashes 5] [--lookups-per-s R] [--join-seconds S]
  *                        [--stop-at-seconds T] [--json]
  *
- * Timeline (simulated): nodes start over the first join window (5 ms per node, 5 to 60 s; --join-seconds sets it), each joining through 3 random running nodes; the
- * F files are published by their owners at uniformly random times over a publish window; lookups from random running
+ * Timeline (simulated): nodes start over the first join window (5 ms per node, 5 to 60 s; --join-seconds sets it),
+ * each joining through 3 random running nodes; the F files are published by their owners at uniformly random times over a publish window; lookups from random running
  * nodes for random names of running owners start after a warm-up; a few nodes crash (detection is measured); churn
  * replaces nodes at the given fraction per hour (half graceful leaves, half crashes; each newcomer publishes as many
  * files as the node it replaces owned). Prints one JSON object (progress goes to stderr).
@@ -19,7 +19,7 @@ import { resolveConfig } from '../src/core/config.js';
 import { fmix32 } from '../src/core/hash.js';
 import { MESSAGE_TYPE_NAMES } from '../src/core/state.js';
 import { randInt, SeededRng } from '../src/core/rng.js';
-import { SafetyChecker, Violations } from '../src/sim/checkers.js';
+import { formatViolation, SafetyChecker, Violations } from '../src/sim/checkers.js';
 import { Cluster, SlotState } from '../src/sim/cluster.js';
 import { Faults } from '../src/sim/faults.js';
 import { DetectionTracker, DisseminationTracker, LookupTracker, membersByGroup } from '../src/sim/measure.js';
@@ -241,8 +241,7 @@ function main(): void {
     );
     // The first few violations as they happen, so a long run can be looked into before it ends.
     for (; violationsShown < Math.min(10, violations.list.length); violationsShown++) {
-      const v = violations.list[violationsShown]!;
-      process.stderr.write(`    t=${(v.time / 1000).toFixed(3)}s ${v.kind} at ${v.node}: ${v.detail}\n`);
+      process.stderr.write(`    ${formatViolation(violations.list[violationsShown]!)}\n`);
     }
   }
   detection.finish();
@@ -306,7 +305,7 @@ function main(): void {
     false_removals: checker.falseRemovals,
     safety_violations: violations.count,
     safety_violations_by_kind: violations.byKind,
-    safety_violation_examples: violations.list.slice(0, 8).map((v) => `t=${(v.time / 1000).toFixed(3)}s ${v.kind} at ${v.node}: ${v.detail}`),
+    safety_violation_examples: violations.list.slice(0, 8).map(formatViolation),
     bytes_sent_per_node_per_s: round(c.bytesSent / (nodeMs / 1000), 1),
     bytes_sent_per_node_per_s_steady: steadyNodeMs > 0 ? round((c.bytesSent - steadyBytesFrom) / (steadyNodeMs / 1000), 1) : null,
     steady_state_from_s: steadyStart / 1000,

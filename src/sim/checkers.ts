@@ -24,6 +24,11 @@ export interface Violation {
 }
 
 /** Collects violations: all are counted by kind, the first `keep` are kept whole. */
+/** "t=12.345s kind at node: detail". */
+export function formatViolation(v: Violation): string {
+  return `t=${(v.time / 1000).toFixed(3)}s ${v.kind} at ${v.node}: ${v.detail}`;
+}
+
 export class Violations {
   readonly list: Violation[] = [];
   readonly byKind: Record<string, number> = {};
@@ -38,7 +43,7 @@ export class Violations {
 
   /** One line per kept violation, then the counts by kind. */
   format(max = 20): string {
-    const lines = this.list.slice(0, max).map((v) => `  t=${(v.time / 1000).toFixed(3)}s ${v.kind} at ${v.node}: ${v.detail}`);
+    const lines = this.list.slice(0, max).map((v) => `  ${formatViolation(v)}`);
     if (this.count > max) lines.push(`  ... ${this.count - Math.min(max, this.list.length)} more`);
     lines.push(`  by kind: ${JSON.stringify(this.byKind)}`);
     return lines.join('\n');

@@ -201,9 +201,9 @@ export class Cluster {
     n.tick(this.now);
     this.counters.ticks++;
     this.flush(slot, n);
-    const { from, bufs } = this.inbox.take(slot);
+    const { from, datagrams } = this.inbox.take(slot);
     for (let i = 0; i < from.length && this.state[slot] === SlotState.Running; i++) {
-      this.receive(slot, from[i] as number, bufs[i] as Datagram);
+      this.receive(slot, from[i] as number, datagrams[i] as Datagram);
     }
   }
 
@@ -365,21 +365,19 @@ export class Cluster {
       const q = this.queue;
       const max = this.config.datagramBytesMax;
       let lastMsg: Message | null = null;
-      let buf: Uint8Array = EMPTY;
-      let datagram: Datagram | null = null;
+      let datagram = EMPTY;
       for (let i = 0; i < sends.length; i++) {
         const s = sends[i]!;
         if (s.msg !== lastMsg) {
           lastMsg = s.msg;
-          buf = this.codec.encode(s.msg);
-          datagram = new Datagram(buf);
-          if (buf.length > max && this.codec.wireFormat !== false) {
+          datagram = new Datagram(this.codec.encode(s.msg));
+          if (datagram.length > max && this.codec.wireFormat !== false) {
             this.counters.oversize++;
-            if (this.onOversize) this.onOversize(slot, buf.length, s.msg);
+            if (this.onOversize) this.onOversize(slot, datagram.length, s.msg);
           }
-          if (buf.length > this.counters.largestDatagram) this.counters.largestDatagram = buf.length;
+          if (datagram.length > this.counters.largestDatagram) this.counters.largestDatagram = datagram.length;
         }
-        const len = buf.length;
+        const len = datagram.length;
         this.counters.datagramsSent++;
         this.counters.bytesSent += len;
         this.counters.datagramsByType[s.msg.type & 63]!++;
@@ -430,7 +428,7 @@ export class Cluster {
   }
 }
 
-const EMPTY = new Uint8Array(0);
+const EMPTY = new Datagram(new Uint8Array(0));
 
 /** Simulated IPv4 address of slot i: 10.x.y.z:7946 with z in 1..254. */
 export function addressOf(slot: number): string {

@@ -5,44 +5,36 @@
  */
 import type { Datagram } from './datagram.js';
 
+interface Buffered {
+  from: number[];
+  datagrams: Datagram[];
+  bytes: number;
+}
+
 export class SocketBuffers {
-  /** Datagrams dropped because a buffer was full. */
-  dropped = 0;
-  private readonly from = new Map<number, number[]>();
-  private readonly bufs = new Map<number, Datagram[]>();
-  private readonly bytes = new Map<number, number>();
+  private readonly bySlot = new Map<number, Buffered>();
 
   constructor(private readonly capacityBytes: number) {}
 
-  /** Queue a datagram for `slot`; false (and counted) when it does not fit. */
-  put(slot: number, fromSlot: number, buf: Datagram): boolean {
-    const used = this.bytes.get(slot) ?? 0;
-    if (used + buf.length > this.capacityBytes) {
-      this.dropped++;
-      return false;
-    }
-    this.bytes.set(slot, used + buf.length);
-    let f = this.from.get(slot);
-    let b = this.bufs.get(slot);
-    if (!f || !b) {
-      this.from.set(slot, (f = []));
-      this.bufs.set(slot, (b = []));
-    }
-    f.push(fromSlot);
-    b.push(buf);
+  /** Queue a datagram for `slot`; false when it does not fit (the caller counts the drop). */
+  put(slot: number, fromSlot: number, d: Datagram): boolean {
+    let b = this.bySlot.get(slot);
+    if (b === undefined) this.bySlot.set(slot, (b = { from: [], datagrams: [], bytes: 0 }));
+    if (b.bytes + d.length > this.capacityBytes) return false;
+    b.bytes += d.length;
+    b.from.push(fromSlot);
+    b.datagrams.push(d);
     return true;
   }
 
   /** Take everything queued for `slot`, oldest first. */
-  take(slot: number): { from: number[]; bufs: Datagram[] } {
-    const out = { from: this.from.get(slot) ?? [], bufs: this.bufs.get(slot) ?? [] };
-    this.clear(slot);
-    return out;
+  take(slot: number): { from: number[]; datagrams: Datagram[] } {
+    const b = this.bySlot.get(slot);
+    this.bySlot.delete(slot);
+    return b ?? { from: [], datagrams: [] };
   }
 
   clear(slot: number): void {
-    this.from.delete(slot);
-    this.bufs.delete(slot);
-    this.bytes.delete(slot);
+    this.bySlot.delete(slot);
   }
 }
