@@ -23,3 +23,22 @@ export function split(ctx: PhaseContext, share: number): number[] {
 }
 
 export const addr = (ctx: PhaseContext, s: number): string => ctx.cluster.addrs[s] as string;
+
+/** At 1 s, stop `count` victims (`stop`: crash or leave); each restarts, higher incarnation, `downMs` later. */
+export function stopThenRestart(ctx: PhaseContext, count: number, stop: (slot: number) => void, downMs: number): void {
+  for (const v of victims(ctx, count)) {
+    ctx.at(1000, () => stop(v));
+    ctx.at(1000 + downMs, () => ctx.faults.restart(v));
+  }
+}
+
+/** At 1 s, cut one random node off from everyone; heal `holdMs` later. */
+export function isolateOne(ctx: PhaseContext, holdMs: number): void {
+  ctx.at(1000, () => {
+    const [v] = victims(ctx, 1);
+    if (v === undefined) return;
+    ctx.faults.isolate(v);
+    ctx.log(`isolated ${addr(ctx, v)}`);
+    ctx.at(1000 + holdMs, () => ctx.faults.heal());
+  });
+}

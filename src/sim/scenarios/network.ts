@@ -3,7 +3,7 @@
  * three-way) and isolation of one node.
  */
 import type { ScenarioSpec } from '../scenario.js';
-import { liveSlots, victims, split, addr } from './helpers.js';
+import { isolateOne, liveSlots, split, victims } from './helpers.js';
 
 export const NETWORK_SCENARIOS: ScenarioSpec[] = [
   {
@@ -121,14 +121,7 @@ export const NETWORK_SCENARIOS: ScenarioSpec[] = [
       return {
         nodes: d.int('nodes', 16, 40),
         faultMs: 45_000,
-        program: (ctx) =>
-          ctx.at(1000, () => {
-            const [v] = victims(ctx, 1);
-            if (v === undefined) return;
-            ctx.faults.isolate(v);
-            ctx.log(`isolated ${addr(ctx, v)}`);
-            ctx.at(1000 + holdFails * ctx.failMsMax, () => ctx.faults.heal());
-          }),
+        program: (ctx) => isolateOne(ctx, holdFails * ctx.failMsMax),
       };
     },
   },
@@ -140,13 +133,7 @@ export const NETWORK_SCENARIOS: ScenarioSpec[] = [
       return {
         nodes: d.int('nodes', 16, 40),
         faultMs: 25_000,
-        program: (ctx) =>
-          ctx.at(1000, () => {
-            const [v] = victims(ctx, 1);
-            if (v === undefined) return;
-            ctx.faults.isolate(v);
-            ctx.at(1000 + frac * ctx.suspectMsMin, () => ctx.faults.heal());
-          }),
+        program: (ctx) => isolateOne(ctx, frac * ctx.suspectMsMin),
       };
     },
   },

@@ -3,7 +3,7 @@
  * big groups, a mixed medium cluster and the production LAN preset.
  */
 import type { ScenarioSpec } from '../scenario.js';
-import { victims, split } from './helpers.js';
+import { split, stopThenRestart, victims } from './helpers.js';
 
 export const PROCESS_SCENARIOS: ScenarioSpec[] = [
   {
@@ -30,12 +30,7 @@ export const PROCESS_SCENARIOS: ScenarioSpec[] = [
       return {
         nodes: d.int('nodes', 24, 48),
         faultMs: 50_000,
-        program: (ctx) => {
-          for (const v of victims(ctx, count)) {
-            ctx.at(1000, () => ctx.faults.crash(v));
-            ctx.at(1000 + downFails * ctx.failMsMax, () => ctx.faults.restart(v));
-          }
-        },
+        program: (ctx) => stopThenRestart(ctx, count, (v) => ctx.faults.crash(v), downFails * ctx.failMsMax),
       };
     },
   },
@@ -48,12 +43,7 @@ export const PROCESS_SCENARIOS: ScenarioSpec[] = [
       return {
         nodes: d.int('nodes', 24, 48),
         faultMs: 30_000,
-        program: (ctx) => {
-          for (const v of victims(ctx, count)) {
-            ctx.at(1000, () => ctx.faults.crash(v));
-            ctx.at(1000 + downRounds * ctx.roundMs, () => ctx.faults.restart(v));
-          }
-        },
+        program: (ctx) => stopThenRestart(ctx, count, (v) => ctx.faults.crash(v), downRounds * ctx.roundMs),
       };
     },
   },
@@ -143,12 +133,7 @@ export const PROCESS_SCENARIOS: ScenarioSpec[] = [
       return {
         nodes: d.int('nodes', 24, 48),
         faultMs: 30_000,
-        program: (ctx) => {
-          for (const v of victims(ctx, count)) {
-            ctx.at(1000, () => ctx.faults.leave(v));
-            ctx.at(1000 + awayRounds * ctx.roundMs, () => ctx.faults.restart(v));
-          }
-        },
+        program: (ctx) => stopThenRestart(ctx, count, (v) => ctx.faults.leave(v), awayRounds * ctx.roundMs),
       };
     },
   },
