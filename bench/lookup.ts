@@ -286,9 +286,8 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     // 1. Baseline servers and the cluster.
-    // One bare cbor-x server per agent: the baseline for the lookups sent to agent i is server i, asked in the same
-    // pattern (same block, same pauses between its blocks).
-    // (--baseline single: one server for all blocks, asked continuously: the method before this option existed.)
+    // The bare cbor-x baseline: one server asked in every block (--baseline single), or one per agent, asked in the
+    // block before its agent's (--baseline per-agent).
     const [echoPort, ...cborPorts] = await Promise.all([startServer('echo'), ...Array.from({ length: perAgent ? N : 1 }, () => startServer('cbor'))]);
     const agents: AgentProc[] = [];
     for (let i = 0; i < N; i++) {
@@ -353,10 +352,10 @@ async function main(): Promise<void> {
     // has not optimised yet, and that measures the JIT, not the lookup. So every process measured below first
     // answers `--warmup` pipelined requests of its kind: each agent in a group with names lookups of those names,
     // and its baseline server as many cbor requests (an agent of a group without names is never asked).
-    const byGroup0 = Array.from({ length: k }, (_, g) => names.filter((n) => groupOfName(n, k) === g));
+    const byGroup = Array.from({ length: k }, (_, g) => names.filter((n) => groupOfName(n, k) === g));
     const warmup = Number(values.warmup);
     for (const [i, a] of agents.entries()) {
-      const own = byGroup0[a.group]!;
+      const own = byGroup[a.group]!;
       if (own.length === 0) continue;
       const [h, p] = hostPort(a.addr);
       await client.pump(own.map((n, j) => cborEncode([1, 32, 900_000 + j, 1, n])), cborPorts[perAgent ? i : 0]!, '127.0.0.1', 16, warmup);
@@ -368,10 +367,8 @@ async function main(): Promise<void> {
       const samples = round_ === 0 ? warm : S;
       const record = round_ === 1;
       // Blocks of 100: each block sends its lookups to one member of one group (rotating over groups and members
-      // from block to block), and just before them the same number of baseline requests to that member's own bare
-      // server: both sides are measured in the same stretch of time, each process in one block at a time, with the
-      // same pause before its next block.
-      const byGroup = Array.from({ length: k }, (_, g) => names.filter((n) => groupOfName(n, k) === g));
+      // from block to block), and just before them the same number of baseline requests (to the one server, or to
+      // that member's own with --baseline per-agent): both sides are measured in the same stretch of time.
       const groupsWithNames = byGroup.map((ns, g) => g).filter((g) => byGroup[g]!.length > 0 && members(g).length > 0);
       for (let s = 0, block = 0; s < samples; s += 100, block++) {
         const end = Math.min(samples, s + 100);

@@ -26,7 +26,6 @@ export interface Member {
   pickStamp: number;
 }
 
-
 export interface Tombstone {
   incarnation: number;
   until: number;

@@ -210,18 +210,14 @@ export class UdpTransport implements Transport {
     const tos = this.queuedTo;
     const dests = this.queuedDest;
     const bytes = this.queuedBytes;
-    if (this.closed) {
-      // Queued after close() had sent what was queued: the socket is gone, so these are not errors to report.
-      tos.length = 0;
-      dests.length = 0;
-      bytes.length = 0;
-      return;
-    }
-    this.inflight += n;
-    for (let i = 0; i < n; i++) {
-      const to = tos[i]!;
-      const d = dests[i]!;
-      this.sock.send(bytes[i]!, d.port, d.host).then(this.sent, (err: Error) => this.failed(err, to));
+    // Queued after close() had sent what was queued: the socket is gone, so these are dropped, not errors.
+    if (!this.closed) {
+      this.inflight += n;
+      for (let i = 0; i < n; i++) {
+        const to = tos[i]!;
+        const d = dests[i]!;
+        this.sock.send(bytes[i]!, d.port, d.host).then(this.sent, (err: Error) => this.failed(err, to));
+      }
     }
     tos.length = 0;
     dests.length = 0;

@@ -304,8 +304,9 @@ const CACHE_MAX = 32_768;
 const toWireCache = new Map<string, Uint8Array>();
 
 /**
- * Wire bytes of a canonical address, shared from a cache: the caller must not modify them. Null when `s` is not
- * an address in canonical form (the codec refuses non-canonical text: a node's identity must be one string).
+ * Wire bytes of a canonical address: IPv4 parsed each time (a new array), IPv6 shared from a cache (the caller must
+ * not modify them). Null when `s` is not an address in canonical form (the codec refuses non-canonical text: a
+ * node's identity must be one string).
  */
 export function canonicalAddressBytes(s: string): Uint8Array | null {
   const v4 = canonicalV4Bytes(s);

@@ -1,6 +1,6 @@
 /**
- * vitest globalSetup for the real-process tests (test/cluster): compile the `kelips` and `kelips-ctl` entry points
- * (and everything they import) once, into a private directory of this run, .tmp/test-dist-<pid>/, laid out like
+ * vitest globalSetup for the real-process tests (test/cluster): compile the project once, with its tsconfig.json,
+ * into a private directory of this run, .tmp/test-dist-<pid>/, laid out like
  * dist/ (src/cli/kelips.js ...). The tests spawn `node <that>/src/cli/kelips.js` exactly as an operator runs
  * dist/src/cli/kelips.js, but nobody else's build of the shared dist/ can rewrite the files under a running test
  * (a half-written module makes a starting agent or kelips-ctl exit 1). Type errors elsewhere do not stop the
@@ -14,21 +14,11 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Compile the two entry points into `outDir` (inside the repository, so that node_modules resolves). */
+/** Compile the project with its tsconfig.json, as `npm run build` does, into `outDir` (inside the repository). */
 export function build(outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(
-    process.execPath,
-    [
-      tsc,
-      join(ROOT, 'src/cli/kelips.ts'),
-      join(ROOT, 'src/cli/kelips-ctl.ts'),
-      ...['--outDir', outDir, '--rootDir', ROOT, '--target', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext'],
-      ...['--lib', 'ES2022', '--types', 'node', '--strict', '--esModuleInterop', '--skipLibCheck', '--sourceMap'],
-    ],
-    { cwd: ROOT, encoding: 'utf8' },
-  );
+  const r = spawnSync(process.execPath, [tsc, '-p', ROOT, '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
   for (const f of ['src/cli/kelips.js', 'src/cli/kelips-ctl.js'])
     if (!existsSync(join(outDir, f))) throw new Error(`build failed: ${f} is missing in ${outDir}\n${r.stdout}${r.stderr}`);
 }
