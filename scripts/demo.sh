@@ -90,11 +90,17 @@ ready() {
         const size = new Map();
         for (const s of all) size.set(s.group, (size.get(s.group) ?? 0) + 1);
         const empty = all[0].groups - size.size;
-        const ok = all.every((s) => s.joined && s.synced && s.groupsWithoutContact === empty && s.membersAlive === size.get(s.group));
-        process.exit(ok ? 0 : 1);
+        const waiting = all.filter((s) => !(s.joined && s.synced && s.groupsWithoutContact === empty && s.membersAlive === size.get(s.group)));
+        if (process.argv[3] === "explain")
+          for (const s of waiting)
+            console.error(`  ${s.address}: joined ${s.joined}, synced ${s.synced}, ${s.membersAlive} of ${size.get(s.group)} members of group ${s.group} alive, ${s.groupsWithoutContact - empty} groups without a contact`);
+        process.exit(waiting.length === 0 ? 0 : 1);
       })
-      .catch(() => process.exit(1));
-  ' "$AGENTS" "$HTTP_PORT"
+      .catch((e) => {
+        if (process.argv[3] === "explain") console.error(`  /v1/status: ${e.message}`);
+        process.exit(1);
+      });
+  ' "$AGENTS" "$HTTP_PORT" "${1:-}"
 }
 for ((t = 0; ; t++)); do
   for ((i = 0; i < AGENTS; i++)); do
@@ -106,8 +112,9 @@ for ((t = 0; ; t++)); do
     fi
   done
   if ready; then break; fi
-  if ((t > 60)); then
-    echo "demo: the cluster did not converge in time" >&2
+  if ((t > 120)); then
+    echo "demo: the cluster did not converge in time; agents not ready:" >&2
+    ready explain || true
     KEEP_LOGS=1
     exit 1
   fi
