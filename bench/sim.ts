@@ -3,47 +3,40 @@
  *
  *   npm run bench:sim -- --nodes 1000 --files 10000 --minutes 10 [--churn 1.0] [--loss 0.1] [--seed 1]
  *                        [--groups K] [--crashes 5] [--lookups-per-s R] [--join-seconds S]
- *                        [--stop-at-seconds T] [--json]
+ *                        [--stop-at-seconds T] [--threads T] [--delay-min-ms D] [--config JSON] [--json]
  *
  * Timeline (simulated): nodes start over the first join window (5 ms per node, 5 to 60 s; --join-seconds sets it),
  * each joining through 3 random running nodes; the F files are published by their owners at uniformly random times over a publish window; lookups from random running
  * nodes for random names of running owners start after a warm-up; a few nodes crash (detection is measured); churn
  * replaces nodes at the given fraction per hour (half graceful leaves, half crashes; each newcomer publishes as many
  * files as the node it replaces owned). Prints one JSON object (progress goes to stderr).
+ *
+ * --threads T splits the simulation into T shards, each a worker thread running the nodes of every T-th affinity
+ * group (bench/sim-shard.ts, src/sim/shard-link.ts); the default is 2 from 5,000 nodes on (on 2 or more cores),
+ * else 1. A seed reproduces a run exactly for a given thread count; runs with different thread counts draw the
+ * network's randomness in a different order, so they are equally valid samples, not identical runs.
+ * --delay-min-ms sets the smallest one-way link delay (default 0.1 ms), which is also how far the shards may run
+ * ahead of each other. --config '{"heartbeatMult":2}' overrides protocol settings of the lan preset.
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
-import { resolveConfig } from '../src/core/config.js';
-import { fmix32 } from '../src/core/hash.js';
+import { Worker } from 'node:worker_threads';
+import { resolveConfig, type KelipsConfig } from '../src/core/config.js';
 import { MESSAGE_TYPE_NAMES } from '../src/core/state.js';
-import { randInt, SeededRng } from '../src/core/rng.js';
-import { formatViolation, SafetyChecker, Violations } from '../src/sim/checkers.js';
-import { Cluster, SlotState } from '../src/sim/cluster.js';
-import { Faults } from '../src/sim/faults.js';
-import { DetectionTracker, DisseminationTracker, LookupTracker, membersByGroup } from '../src/sim/measure.js';
-import { PERFECT_LINKS, type LinkSettings } from '../src/sim/network.js';
-import { REAL } from '../src/sim/real.js';
-import { percentile, round } from '../src/sim/stats.js';
+import { formatViolation, type Violation } from '../src/sim/checkers.js';
+import { createShardBuffers } from '../src/sim/shard-link.js';
+import { percentile, round, Samples } from '../src/sim/stats.js';
+import { simulateShard, timeline, type Progress, type ShardReport, type SimArgs } from './sim-shard.js';
 
-interface Args {
-  nodes: number;
-  files: number;
-  minutes: number;
-  churn: number;
-  loss: number;
-  seed: number;
-  groups: number;
-  crashes: number;
-  lookupsPerS: number;
-  joinSeconds: number | null;
-  /** End the run early at this simulated second (same timeline; for profiling a phase). */
-  stopAtSeconds: number | null;
-  json: boolean;
-}
+/**
+ * Default --threads: 2 (if there are 2 cores) from this many nodes on, else 1. Shards only run ahead of each other
+ * by the smallest link delay; with few nodes there are few events per such window and the threads mostly wait for
+ * each other (measured: 1,000 nodes, 2 simulated minutes, 29 s on one thread, 62 s on two).
+ */
+const SHARDED_FROM_NODES = 5000;
 
-function parseArgs(argv: string[]): Args {
+function parseArgs(argv: string[]): SimArgs {
   const a: Record<string, string> = {};
   let json = false;
   for (let i = 0; i < argv.length; i++) {
@@ -58,6 +51,11 @@ function parseArgs(argv: string[]): Args {
     return v;
   };
   const nodes = Math.floor(num('nodes', 1000));
+  const groups = Math.floor(num('groups', Math.max(1, Math.round(Math.sqrt(nodes)))));
+  const threads = Math.floor(num('threads', nodes >= SHARDED_FROM_NODES ? Math.min(2, availableParallelism()) : 1));
+  const delayMinMs = num('delay-min-ms', 0.1);
+  if (threads > 1 && !(delayMinMs > 0)) throw new Error('--delay-min-ms must be > 0 with --threads above 1 (it is how far shards may run ahead of each other)');
+  if (threads < 1 || threads > groups) throw new Error(`--threads must be 1..${groups} (one shard holds whole affinity groups)`);
   return {
     nodes,
     files: Math.floor(num('files', 10 * nodes)),
@@ -65,13 +63,31 @@ function parseArgs(argv: string[]): Args {
     churn: num('churn', 0),
     loss: num('loss', 0),
     seed: Math.floor(num('seed', 1)),
-    groups: Math.floor(num('groups', Math.max(1, Math.round(Math.sqrt(nodes))))),
+    groups,
     crashes: Math.floor(num('crashes', 5)),
     lookupsPerS: num('lookups-per-s', Math.max(10, nodes / 100)),
     joinSeconds: a['join-seconds'] === undefined ? null : num('join-seconds', 0),
     stopAtSeconds: a['stop-at-seconds'] === undefined ? null : num('stop-at-seconds', 0),
+    delayMinMs,
+    config: parseConfig(a['config']),
+    threads,
     json,
   };
+}
+
+/** --config: a JSON object of protocol settings (field names as in src/core/config.ts); checked by the core. */
+function parseConfig(text: string | undefined): Partial<KelipsConfig> {
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error(`--config must be a JSON object, e.g. '{"heartbeatMult":2}'`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`--config must be a JSON object, e.g. '{"heartbeatMult":2}'`);
+  if ('groups' in v) throw new Error('--config: set k with --groups');
+  resolveConfig(v as Partial<KelipsConfig>, 'lan');
+  return v as Partial<KelipsConfig>;
 }
 
 /** Per-node-second rates by message type name, for the types that were sent at all. */
@@ -83,31 +99,14 @@ function perType(counts: readonly number[], nodeMs: number, digits: number): Rec
   return out;
 }
 
-function gcFunction(): (() => void) | null {
-  const g = (globalThis as { gc?: () => void }).gc;
-  if (typeof g === 'function') return g;
-  try {
-    setFlagsFromString('--expose-gc');
-    return runInNewContext('gc') as () => void;
-  } catch {
-    return null;
-  }
-}
-
-interface Published {
-  name: string;
-  location: string;
-  owner: number;
-  incarnation: number;
-  at: number;
-}
-
 /**
  * V8 flags the benchmark runs under: a 128 MB young generation (the simulated nodes allocate many short-lived
  * message objects; measured here: ~20% less CPU than the default), room for 10,000 nodes' state, and gc() for the
  * heap measurement. When started without them (as `npm run bench:sim` does), the script re-runs itself with them.
+ * V8's flags hold for every thread of the process; worker threads get the same limits as resourceLimits.
  */
 const V8_FLAGS = ['--max-semi-space-size=128', '--max-old-space-size=16384', '--expose-gc'];
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 3 * 128, maxOldGenerationSizeMb: 16384 };
 
 function reexecWithFlags(): boolean {
   if (process.env.KELIPS_BENCH_CHILD === '1' || process.env.KELIPS_BENCH_NO_REEXEC === '1') return false;
@@ -119,150 +118,106 @@ function reexecWithFlags(): boolean {
   return true;
 }
 
-function main(): void {
-  if (reexecWithFlags()) return;
-  const args = parseArgs(process.argv.slice(2));
-  const gc = gcFunction();
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const wallStart = process.hrtime.bigint();
-  const config = resolveConfig({ groups: args.groups }, 'lan');
-  const roundMs = config.gossipIntervalMs;
-  const links: LinkSettings = { ...PERFECT_LINKS, delayMinMs: 0.1, linkSpreadMs: 0.4, jitterMs: 0.2, lossRate: args.loss };
-  const endMs = args.minutes * 60_000;
-  const joinMs = args.joinSeconds !== null ? args.joinSeconds * 1000 : Math.min(60_000, Math.max(5_000, args.nodes * 5));
-  const publishStart = joinMs + 10 * roundMs;
-  const publishMs = Math.min(240_000, Math.max(30_000, endMs * 0.4));
-  const graceMs = 10 * roundMs;
-  const lookupStart = publishStart + graceMs;
-  const settings = { ...args, preset: 'lan', links, join_window_ms: joinMs, publish_start_ms: publishStart, publish_window_ms: publishMs, lookup_start_ms: lookupStart };
-  process.stderr.write(`bench/sim ${JSON.stringify(settings)}\n`);
+/** Prints a progress line once every shard has reached the same simulated time. */
+class ProgressPrinter {
+  private readonly pending = new Map<number, Progress[]>();
 
-  const cluster = new Cluster({ seed: args.seed, config, links, ...REAL });
-  const faults = new Faults(cluster, args.seed);
-  const rng = new SeededRng(fmix32(args.seed ^ 0x62656e63));
-  const violations = new Violations(50);
-  const checker = new SafetyChecker(cluster, faults, violations, new SeededRng(fmix32(args.seed ^ 0x63686b72)), 64);
-  const lookups = new LookupTracker(cluster);
-  const dissemination = new DisseminationTracker(cluster, 60 * roundMs);
-  const detection = new DetectionTracker(cluster);
-  cluster.observers.push(checker, lookups, dissemination, detection);
-  faults.onCrash = (slot, now) => {
-    detection.crashed(slot, now);
-    lookups.askerStopped(slot);
-  };
+  constructor(
+    private readonly shards: number,
+    private readonly wallStart: bigint,
+  ) {}
 
-  // Nodes: a founder, then the rest over the join window.
-  cluster.addNode([]);
-  for (let i = 1; i < args.nodes; i++) cluster.at((i / args.nodes) * joinMs, () => void cluster.addNode(faults.pickLive(3)));
-
-  // Files: file i belongs to node i mod N, published at a uniformly random time in the publish window.
-  const published: Published[] = [];
-  const filesOf = new Map<number, number>();
-  const publishFile = (slot: number, name: string, location: string): void => {
-    if (!cluster.isLive(slot)) return;
-    cluster.publish(slot, name, location);
-    published.push({ name, location, owner: slot, incarnation: cluster.incarnation[slot] as number, at: cluster.now });
-  };
-  const times = Array.from({ length: args.files }, () => publishStart + rng.next() * publishMs).sort((x, y) => x - y);
-  let nextFile = 0;
-  const publishUpTo = (now: number): void => {
-    while (nextFile < args.files && (times[nextFile] as number) <= now) {
-      const i = nextFile++;
-      const owner = i % args.nodes;
-      filesOf.set(owner, (filesOf.get(owner) ?? 0) + 1);
-      publishFile(owner, `files/${i.toString(36)}/${(i * 2654435761) % 1e9}.dat`, `nfs://host-${owner}.sim/export/${i}`);
-    }
-  };
-  cluster.every(100, publishStart, publishStart + publishMs + 200, publishUpTo);
-
-  // Churn: departures (half leaves, half crashes); each newcomer publishes as many files as the departed owned.
-  faults.onReplace = (departed, newcomer, graceful) => {
-    if (graceful) lookups.askerStopped(departed);
-    const count = filesOf.get(departed) ?? 0;
-    filesOf.set(newcomer, count);
-    for (let j = 0; j < count; j++)
-      cluster.at(cluster.now + 5 * roundMs + j * 50, () => publishFile(newcomer, `churn/${newcomer.toString(36)}/${j}.dat`, `nfs://host-${newcomer}.sim/churn/${j}`));
-  };
-  faults.startChurn({ perHour: args.churn, population: args.nodes, leaveShare: 0.5, start: publishStart, end: endMs, seedsPerJoin: 3 });
-
-  // Crashes to measure detection with: evenly spaced, leaving time to detect the last one.
-  const crashEnd = endMs - 120_000;
-  for (let i = 0; i < args.crashes; i++) {
-    const at = lookupStart + ((i + 0.5) / args.crashes) * Math.max(0, crashEnd - lookupStart);
-    cluster.at(at, () => {
-      const [v] = faults.pickLive(1);
-      if (v !== undefined) faults.crash(v);
-    });
-  }
-
-  // Lookups: random running asker, random name of a running owner published at least graceMs ago.
-  const issueLookup = (now: number): void => {
-    for (let tries = 0; tries < 50; tries++) {
-      const p = published[randInt(rng, published.length)];
-      if (!p || now - p.at < graceMs) continue;
-      if (cluster.state[p.owner] !== SlotState.Running || cluster.incarnation[p.owner] !== p.incarnation) continue;
-      const asker = randInt(rng, cluster.size);
-      if (cluster.state[asker] !== SlotState.Running || !cluster.node(asker).joined) continue;
-      lookups.issue(asker, p.name, cluster.addrs[p.owner] as string, p.location, true);
-      return;
-    }
-  };
-  cluster.every(1000 / args.lookupsPerS, lookupStart, endMs - 5000, issueLookup);
-
-  // Per round: trackers, node-seconds; safety checks on a sample every 10 s.
-  let nodeMs = 0;
-  let steadyBytesFrom = -1;
-  let steadyNodeMs = 0;
-  const steadyStart = publishStart + publishMs + 30_000;
-  cluster.every(roundMs, roundMs, endMs + 1, (now) => {
-    const all = membersByGroup(cluster, false);
-    let live = 0;
-    for (const g of all) live += g.length;
-    nodeMs += live * roundMs;
-    if (now >= steadyStart) {
-      if (steadyBytesFrom < 0) steadyBytesFrom = cluster.counters.bytesSent;
-      else steadyNodeMs += live * roundMs;
-    }
-    detection.sweep(all);
-    dissemination.sweep(now, membersByGroup(cluster, true));
-  });
-  cluster.every(10_000, 10_000, endMs + 1, (now) => checker.check(now));
-
-  const progressEvery = 60_000;
-  let violationsShown = 0;
-  const stopMs = args.stopAtSeconds === null ? endMs : Math.min(endMs, args.stopAtSeconds * 1000);
-  for (let t = progressEvery; t < stopMs + progressEvery; t += progressEvery) {
-    cluster.runUntil(Math.min(t, stopMs));
-    const wall = Number(process.hrtime.bigint() - wallStart) / 1e9;
+  add(p: Progress): void {
+    const list = this.pending.get(p.simMs) ?? [];
+    list.push(p);
+    this.pending.set(p.simMs, list);
+    if (list.length < this.shards) return;
+    this.pending.delete(p.simMs);
+    const sum = (f: (x: Progress) => number) => list.reduce((n, x) => n + f(x), 0);
+    const byKind: Record<string, number> = {};
+    for (const x of list) for (const [k, n] of Object.entries(x.violationsByKind)) byKind[k] = (byKind[k] ?? 0) + n;
+    const wall = Number(process.hrtime.bigint() - this.wallStart) / 1e9;
     const cpu = process.cpuUsage();
     process.stderr.write(
-      `  sim ${(cluster.now / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB, datagrams ${cluster.counters.datagramsSent}, lookups ${lookups.counted}/${lookups.issued}, violations ${violations.count} ${JSON.stringify(violations.byKind)}\n`,
+      `  sim ${(p.simMs / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, heap ${(sum((x) => x.heapBytes) / 1e6).toFixed(0)} MB, datagrams ${sum((x) => x.datagrams)}, lookups ${sum((x) => x.lookupsCounted)}/${sum((x) => x.lookupsIssued)}, violations ${sum((x) => x.violations)} ${JSON.stringify(byKind)}\n`,
     );
     // The first few violations as they happen, so a long run can be looked into before it ends.
-    for (; violationsShown < Math.min(10, violations.list.length); violationsShown++) {
-      process.stderr.write(`    ${formatViolation(violations.list[violationsShown]!)}\n`);
-    }
+    for (const x of list) for (const v of x.newViolations) process.stderr.write(`    ${formatViolation(v)}\n`);
   }
-  detection.finish();
-  const wallSeconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
-  gc?.();
-  const heapAfter = process.memoryUsage().heapUsed;
+}
 
-  // Group sizes and timeouts at the end, from the nodes themselves.
-  const liveSlots: number[] = [];
-  for (let i = 0; i < cluster.size; i++) if (cluster.state[i] === SlotState.Running) liveSlots.push(i);
-  const sizes = liveSlots.map((s) => cluster.node(s).groupSize);
-  const t = cluster.node(liveSlots[0] as number).currentTimeouts();
-  const groupP50 = percentile(sizes, 50);
-  const c = cluster.counters;
-  const failTimeouts = liveSlots.map((s) => cluster.node(s).currentTimeouts().failMs / 1000);
-  const coreDrops: Record<string, number> = {};
-  for (const s of liveSlots)
-    for (const [reason, n] of Object.entries(cluster.node(s).counters.drops)) if (n > 0) coreDrops[reason] = (coreDrops[reason] ?? 0) + n;
-  const counted = Math.max(1, lookups.counted);
+/** Run the shards as worker threads; resolves with their reports in shard order. */
+function runThreads(args: SimArgs, printer: ProgressPrinter): Promise<ShardReport[]> {
+  const buffers = createShardBuffers(args.threads);
+  const workers = Array.from({ length: args.threads }, (_, index) => {
+    const w = new Worker(new URL('./sim-shard.js', import.meta.url), {
+      workerData: { kind: 'kelips-sim-shard', args, setup: { index, count: args.threads, buffers } },
+      resourceLimits: WORKER_LIMITS,
+    });
+    return new Promise<ShardReport>((resolve, reject) => {
+      w.on('message', (m: { type: 'progress'; progress: Progress } | { type: 'done'; report: ShardReport }) => {
+        if (m.type === 'progress') printer.add(m.progress);
+        else resolve(m.report);
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => reject(new Error(`shard ${index} exited with code ${code} before reporting`)));
+    });
+  });
+  return Promise.all(workers).catch((err: unknown) => {
+    process.stderr.write(`bench/sim: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
 
-  const out = {
+function merged(values: number[][]): Samples {
+  const s = new Samples();
+  for (const list of values) for (const x of list) s.add(x);
+  return s;
+}
+
+function sumBy<T>(list: readonly T[], f: (x: T) => number): number {
+  let n = 0;
+  for (const x of list) n += f(x);
+  return n;
+}
+
+function addCounts(into: Record<string, number>, from: Record<string, number>): Record<string, number> {
+  for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+  return into;
+}
+
+/** The benchmark's JSON object from the shards' reports. */
+function report(args: SimArgs, reports: ShardReport[], wallSeconds: number) {
+  const tl = timeline(args);
+  const { roundMs, links, publishStart, publishMs, graceMs } = tl;
+  const first = reports[0]!;
+  const L = reports.map((r) => r.lookups);
+  const counted = Math.max(1, sumBy(L, (l) => l.counted));
+  const hops = merged(L.map((l) => l.hops));
+  const latency = merged(L.map((l) => l.latencyMs));
+  const hopCounts: number[] = [];
+  for (const l of L) l.hopCounts.forEach((n, h) => (hopCounts[h] = (hopCounts[h] ?? 0) + n));
+  const dissemination = merged(reports.map((r) => r.disseminationRounds));
+  const detection = merged(reports.map((r) => r.detectionMs));
+  const removal = merged(reports.map((r) => r.removalMs));
+  const groupSizes = reports.flatMap((r) => r.groupSizes);
+  const groupP50 = percentile(groupSizes, 50);
+  const failMs = reports.flatMap((r) => r.failTimeoutsMs);
+  const suspectMs = reports.flatMap((r) => r.suspectTimeoutsMs);
+  const nodeMs = sumBy(reports, (r) => r.nodeMs);
+  const steadyNodeMs = sumBy(reports, (r) => r.steadyNodeMs);
+  const bytesSent = sumBy(reports, (r) => r.counters.bytesSent);
+  const datagramsSent = sumBy(reports, (r) => r.counters.datagramsSent);
+  const byType = (f: (r: ShardReport) => number[]) => f(first).map((_, t) => sumBy(reports, (r) => f(r)[t] ?? 0));
+  const liveNodes = sumBy(reports, (r) => r.liveNodes);
+  const violationsByKind: Record<string, number> = {};
+  for (const r of reports) addCounts(violationsByKind, r.violations.byKind);
+  const violationList: Violation[] = reports.flatMap((r) => r.violations.list).sort((x, y) => x.time - y.time);
+  const netCounters: Record<string, number> = {};
+  for (const r of reports) addCounts(netCounters, r.net as unknown as Record<string, number>);
+  const medianFail = percentile(failMs, 50);
+  const cpu = process.cpuUsage();
+  return {
     nodes: args.nodes,
     groups: args.groups,
     files: args.files,
@@ -270,71 +225,91 @@ function main(): void {
     seed: args.seed,
     loss: args.loss,
     churn_per_hour: args.churn,
-    lookups: lookups.counted,
-    lookup_success_ratio: round(lookups.found / counted, 5),
-    one_hop_ratio: round(lookups.oneHop / counted, 5),
-    hops_p99: lookups.hops.percentile(99),
-    hop_histogram: lookups.hopCounts.map((n) => n ?? 0),
-    lookup_latency_ms_p50: round(lookups.latencyMs.percentile(50)),
-    lookup_latency_ms_p99: round(lookups.latencyMs.percentile(99)),
-    lookups_unavailable: lookups.unavailable,
-    lookups_not_found: lookups.notFound,
-    lookups_wrong_location: lookups.wrongLocation,
-    lookups_lost_with_asker: lookups.lost,
+    lookups: sumBy(L, (l) => l.counted),
+    lookups_issued: sumBy(L, (l) => l.issued),
+    lookup_success_ratio: round(sumBy(L, (l) => l.found) / counted, 5),
+    one_hop_ratio: round(sumBy(L, (l) => l.oneHop) / counted, 5),
+    hops_p99: hops.percentile(99),
+    hop_histogram: Array.from(hopCounts, (n) => n ?? 0),
+    lookup_latency_ms_p50: round(latency.percentile(50)),
+    lookup_latency_ms_p99: round(latency.percentile(99)),
+    lookups_unavailable: sumBy(L, (l) => l.unavailable),
+    lookups_not_found: sumBy(L, (l) => l.notFound),
+    lookups_wrong_location: sumBy(L, (l) => l.wrongLocation),
+    lookups_lost_with_asker: sumBy(L, (l) => l.lost),
     lookups_per_s: args.lookupsPerS,
     lookup_grace_ms: graceMs,
-    lookup_failure_examples: lookups.failures.slice(0, 5),
-    dissemination_rounds_p50: round(dissemination.rounds.percentile(50), 2),
-    dissemination_rounds_p99: round(dissemination.rounds.percentile(99), 2),
-    dissemination_rounds_max: round(dissemination.rounds.max(), 2),
+    lookup_failure_examples: L.flatMap((l) => l.failures).slice(0, 5),
+    dissemination_rounds_p50: round(dissemination.percentile(50), 2),
+    dissemination_rounds_p99: round(dissemination.percentile(99), 2),
+    dissemination_rounds_max: round(dissemination.max(), 2),
     dissemination_bound_rounds: Math.ceil(Math.log2(groupP50)) + 4,
-    disseminations_measured: dissemination.rounds.count,
-    disseminations_incomplete_after_60_rounds: dissemination.incomplete,
-    detection_seconds_p50: round(detection.detectionMs.percentile(50) / 1000, 2),
-    detection_seconds_p99: round(detection.detectionMs.percentile(99) / 1000, 2),
-    removal_seconds_p99: round(detection.removalMs.percentile(99) / 1000, 2),
-    detection_bound_seconds: round(t.failMs / 1000 + (3 * roundMs) / 1000, 2),
-    detections_measured: detection.detectionMs.count,
-    detections_unfinished: detection.unfinished,
-    crashes: faults.crashes.length,
+    disseminations_measured: dissemination.count,
+    disseminations_incomplete_after_60_rounds: sumBy(reports, (r) => r.disseminationIncomplete),
+    detection_seconds_p50: round(detection.percentile(50) / 1000, 2),
+    detection_seconds_p99: round(detection.percentile(99) / 1000, 2),
+    removal_seconds_p99: round(removal.percentile(99) / 1000, 2),
+    detection_bound_seconds: round(medianFail / 1000 + (3 * roundMs) / 1000, 2),
+    detections_measured: detection.count,
+    detections_unfinished: sumBy(reports, (r) => r.detectionsUnfinished),
+    crashes: first.crashes,
     crashes_scheduled: args.crashes,
-    churn_replacements: faults.churn.replacements,
-    churn_leaves: faults.churn.leaves,
-    churn_crashes: faults.churn.crashes,
+    churn_replacements: first.churn.replacements,
+    churn_leaves: first.churn.leaves,
+    churn_crashes: first.churn.crashes,
     churn_mix: 'each replacement: graceful leave or crash with probability 1/2 each; the newcomer joins via 3 random running seeds and publishes as many new files as the departed node owned',
-    false_removals: checker.falseRemovals,
-    safety_violations: violations.count,
-    safety_violations_by_kind: violations.byKind,
-    safety_violation_examples: violations.list.slice(0, 8).map(formatViolation),
-    bytes_sent_per_node_per_s: round(c.bytesSent / (nodeMs / 1000), 1),
-    bytes_sent_per_node_per_s_steady: steadyNodeMs > 0 ? round((c.bytesSent - steadyBytesFrom) / (steadyNodeMs / 1000), 1) : null,
-    steady_state_from_s: steadyStart / 1000,
-    datagrams_sent_per_node_per_s: round(c.datagramsSent / (nodeMs / 1000), 2),
-    datagrams_sent_per_node_per_s_by_type: perType(c.datagramsByType, nodeMs, 3),
-    bytes_sent_per_node_per_s_by_type: perType(c.bytesByType, nodeMs, 1),
-    largest_datagram_bytes: c.largestDatagram,
-    decode_failures: c.decodeFailures,
-    heap_bytes_per_node: Math.round((heapAfter - heapBefore) / Math.max(1, liveSlots.length)),
-    heap_measured_after_gc: gc !== null,
-    heap_bytes_per_node_note: 'heap used after gc() at the end minus heap used before the cluster was built, divided by running nodes (includes the simulator\'s own bookkeeping, a few hundred bytes per node and per file)',
+    false_removals: sumBy(reports, (r) => r.falseRemovals),
+    safety_violations: sumBy(reports, (r) => r.violations.count),
+    safety_violations_by_kind: violationsByKind,
+    safety_violation_examples: violationList.slice(0, 8).map(formatViolation),
+    bytes_sent_per_node_per_s: round(bytesSent / (nodeMs / 1000), 1),
+    bytes_sent_per_node_per_s_steady: steadyNodeMs > 0 ? round(sumBy(reports, (r) => r.steadyBytes) / (steadyNodeMs / 1000), 1) : null,
+    steady_state_from_s: tl.steadyStart / 1000,
+    datagrams_sent_per_node_per_s: round(datagramsSent / (nodeMs / 1000), 2),
+    datagrams_sent_per_node_per_s_by_type: perType(byType((r) => r.counters.datagramsByType), nodeMs, 3),
+    bytes_sent_per_node_per_s_by_type: perType(byType((r) => r.counters.bytesByType), nodeMs, 1),
+    largest_datagram_bytes: Math.max(...reports.map((r) => r.counters.largestDatagram)),
+    decode_failures: sumBy(reports, (r) => r.counters.decodeFailures),
+    heap_bytes_per_node: Math.round(sumBy(reports, (r) => r.heapBytes) / Math.max(1, liveNodes)),
+    heap_measured_after_gc: true,
+    heap_bytes_per_node_note: 'heap used after gc() at the end minus heap used before the cluster was built, summed over the shards\' threads and divided by running nodes (includes the simulator\'s own bookkeeping, a few hundred bytes per node and per file)',
     v8_flags: process.execArgv,
+    threads: args.threads,
+    shard_links: reports.map((r) => r.link),
+    run_digest: reports.map((r) => r.digest.toString(16).padStart(8, '0')).join('-'),
     wall_seconds: round(wallSeconds, 1),
-    cpu_seconds: round((process.cpuUsage().user + process.cpuUsage().system) / 1e6, 1),
-    simulated_seconds: stopMs / 1000,
+    cpu_seconds: round((cpu.user + cpu.system) / 1e6, 1),
+    simulated_seconds: tl.stopMs / 1000,
     gossip_interval_ms: roundMs,
     group_size_p50: groupP50,
-    fail_timeout_seconds: t.failMs / 1000,
-    suspect_timeout_seconds: t.suspectMs / 1000,
-    fail_timeout_seconds_range: [Math.min(...failTimeouts), Math.max(...failTimeouts)],
-    publishing: `the ${args.files} files are published by their owners (file i by node i mod N) at uniformly random times between ${publishStart / 1000} s and ${(publishStart + publishMs) / 1000} s; lookups start at ${lookupStart / 1000} s, only for names published at least ${graceMs / 1000} s earlier whose owner is running`,
+    fail_timeout_seconds: medianFail / 1000,
+    suspect_timeout_seconds: percentile(suspectMs, 50) / 1000,
+    fail_timeout_seconds_range: [Math.min(...failMs) / 1000, Math.max(...failMs) / 1000],
+    publishing: `the ${args.files} files are published by their owners (file i by node i mod N) at uniformly random times between ${publishStart / 1000} s and ${(publishStart + publishMs) / 1000} s; lookups start at ${tl.lookupStart / 1000} s, from running nodes that started at least ${graceMs / 1000} s earlier, only for names published at least ${graceMs / 1000} s earlier whose owner is running`,
     publish_rate_per_group_per_s: round(args.files / (publishMs / 1000) / args.groups, 2),
-    core_drops_at_running_nodes: coreDrops,
-    join_window_seconds: joinMs / 1000,
-    live_nodes_at_end: liveSlots.length,
+    core_drops_at_running_nodes: reports.reduce((acc, r) => addCounts(acc, r.coreDrops), {} as Record<string, number>),
+    join_window_seconds: tl.joinMs / 1000,
+    live_nodes_at_end: liveNodes,
     network: links,
-    net_counters: cluster.network.counters,
+    net_counters: netCounters,
   };
+}
+
+async function main(): Promise<void> {
+  if (reexecWithFlags()) return;
+  const args = parseArgs(process.argv.slice(2));
+  const tl = timeline(args);
+  const wallStart = process.hrtime.bigint();
+  const settings = { ...args, preset: 'lan', links: tl.links, join_window_ms: tl.joinMs, publish_start_ms: tl.publishStart, publish_window_ms: tl.publishMs, lookup_start_ms: tl.lookupStart };
+  process.stderr.write(`bench/sim ${JSON.stringify(settings)}\n`);
+  const printer = new ProgressPrinter(args.threads, wallStart);
+  const reports = args.threads === 1 ? [simulateShard(args, null, (p) => printer.add(p))] : await runThreads(args, printer);
+  const wallSeconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
+  const out = report(args, reports, wallSeconds);
   process.stdout.write(args.json ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
 }
 
-main();
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:sim: ${(err as Error).message}\n`);
+  process.exit(2);
+});

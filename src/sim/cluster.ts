@@ -6,6 +6,11 @@
  * other copies reuse that; see datagram.ts); events go to the observer; the node's one tick
  * entry is moved to `nextDeadline()`.
  *
+ * Sharding (optional, for running one simulation on several threads): every shard runs a Cluster with the same
+ * slots, addresses and scenario, but only the nodes of its own affinity groups (group mod shard count) live in it.
+ * Lifecycle changes of the other shards' slots are mirrored as state only; datagrams to them go through the
+ * ShardLink, and `runUntil` keeps to the link's safe time. Commands for a slot of another shard do nothing (-1).
+ *
  * Process lifecycle: running, paused (timers and datagrams wait; datagrams queue in a bounded socket buffer and are
  * handed over on resume after the overdue tick, as Node's event loop runs timers before I/O), crashed (state lost;
  * its published tuples survive on "disk"), left (graceful leave). A restart reuses the slot and address with a
@@ -20,6 +25,7 @@ import { Datagram } from './datagram.js';
 import { EventKind, EventQueue } from './event-queue.js';
 import { Network, type LinkSettings } from './network.js';
 import type { Codec, NodeFactory, SimNode } from './sim-node.js';
+import type { ShardLink } from './shard-link.js';
 import { SocketBuffers } from './socket-buffer.js';
 
 export const enum SlotState {
@@ -43,6 +49,8 @@ export interface ClusterOptions {
   socketBufferBytes?: number;
   /** First incarnation (unix-seconds sized, so encoded sizes are honest). */
   incarnationBase?: number;
+  /** This cluster is one shard of a simulation on several threads (see the header). */
+  shard?: ShardLink;
 }
 
 export interface ClusterCounters {
@@ -111,14 +119,30 @@ export class Cluster {
   private readonly incarnationBase: number;
   private readonly eventCodes = new Map<string, number>();
 
+  private readonly link: ShardLink | null;
+  private readonly deliverRemote = (arrival: number, to: number, from: number, bytes: Uint8Array): void => {
+    this.queue.push(arrival, EventKind.Deliver, to, from, new Datagram(bytes));
+  };
+
   constructor(opts: ClusterOptions) {
     this.seed = opts.seed >>> 0;
+    this.link = opts.shard ?? null;
     this.config = opts.config;
     this.factory = opts.factory;
     this.codec = opts.codec;
     this.inbox = new SocketBuffers(opts.socketBufferBytes ?? 4 * 1024 * 1024);
     this.incarnationBase = opts.incarnationBase ?? 1_790_000_000;
-    this.network = new Network(opts.links, new SeededRng(fmix32(this.seed ^ 0x6e657477)));
+    const shardSalt = this.link === null ? 0 : Math.imul(this.link.index + 1, 0x27d4eb2f);
+    this.network = new Network(opts.links, new SeededRng(fmix32(this.seed ^ 0x6e657477 ^ shardSalt)));
+  }
+
+  /** Does this cluster run the node of `slot`? (Always, unless sharded.) */
+  owns(slot: number): boolean {
+    return this.link === null || this.shardOf(slot) === this.link.index;
+  }
+
+  private shardOf(slot: number): number {
+    return this.link === null ? 0 : (this.group[slot] as number) % this.link.count;
   }
 
   get size(): number {
@@ -161,6 +185,7 @@ export class Cluster {
 
   /** Kill the process: state is lost, published tuples are kept on disk. */
   crash(slot: number): void {
+    if (!this.owns(slot)) return this.stop(slot, SlotState.Crashed);
     const n = this.node(slot);
     this.disk[slot] = n.publishedTuples();
     this.stop(slot, SlotState.Crashed);
@@ -168,6 +193,7 @@ export class Cluster {
 
   /** Graceful leave: the node says goodbye, its datagrams go out, then the process exits. */
   leave(slot: number): void {
+    if (!this.owns(slot)) return this.stop(slot, SlotState.Left);
     const n = this.node(slot);
     if (this.state[slot] === SlotState.Paused) this.resume(slot);
     n.leave(this.now);
@@ -197,6 +223,7 @@ export class Cluster {
   resume(slot: number): void {
     if (this.state[slot] !== SlotState.Paused) return;
     this.state[slot] = SlotState.Running;
+    if (!this.owns(slot)) return;
     const n = this.node(slot);
     n.tick(this.now);
     this.counters.ticks++;
@@ -223,7 +250,9 @@ export class Cluster {
     if (start < end) this.at(start, step);
   }
 
+  /** Publish on the node of `slot`; returns the core's request id (-1 for a slot of another shard). */
   publish(slot: number, name: string, location: string): number {
+    if (!this.owns(slot)) return -1;
     const n = this.node(slot);
     const id = n.publish(name, location, this.now);
     this.flush(slot, n);
@@ -231,6 +260,7 @@ export class Cluster {
   }
 
   unpublish(slot: number, name: string): number {
+    if (!this.owns(slot)) return -1;
     const n = this.node(slot);
     const id = n.unpublish(name, this.now);
     this.flush(slot, n);
@@ -238,6 +268,7 @@ export class Cluster {
   }
 
   lookup(slot: number, name: string): number {
+    if (!this.owns(slot)) return -1;
     const n = this.node(slot);
     const id = n.lookup(name, this.now);
     this.flush(slot, n);
@@ -254,47 +285,82 @@ export class Cluster {
 
   /** Process events until simulated time `until` (inclusive). */
   runUntil(until: number): void {
-    const q = this.queue;
-    while (q.size > 0 && q.peekTime() <= until) {
-      const id = q.pop();
-      const t = q.timeOf(id);
-      if (t > this.now) this.now = t;
-      const kind = q.kindOf(id);
-      const a = q.aOf(id);
-      if (kind === EventKind.Deliver) {
-        const b = q.bOf(id);
-        const buf = q.payloadOf(id) as Datagram;
-        q.release(id);
-        this.arrive(a, b, buf);
-      } else if (kind === EventKind.Tick) {
-        q.release(id);
-        this.tickEntry[a] = -1;
-        const n = this.nodes[a];
-        if (n && this.state[a] === SlotState.Running) {
-          this.counters.ticks++;
-          if (this.lastTickAt[a] === this.now) {
-            if (this.spinTime !== this.now) {
-              this.spinTime = this.now;
-              this.spins = 0;
-            }
-            if (++this.spins > 100_000) throw new Error(`${this.addrs[a]} ticks in a loop at t=${this.now}: nextDeadline() does not advance`);
-          } else {
-            this.lastTickAt[a] = this.now;
-          }
-          n.tick(this.now);
-          this.flush(a, n);
-        }
-      } else {
-        q.release(id);
-        const fn = this.actions.get(a);
-        this.actions.delete(a);
-        if (fn) fn(this.now);
-      }
+    if (this.link !== null) this.runShardUntil(until, this.link);
+    else {
+      const q = this.queue;
+      while (q.size > 0 && q.peekTime() <= until) this.step();
     }
     if (until > this.now && until !== Infinity) this.now = until;
   }
 
+  /**
+   * The sharded run: events before the link's safe time, then wait for the other shards; the clock published after
+   * each event is the earliest time this shard can still send anything (its next event, or the next datagram that
+   * may come in).
+   */
+  private runShardUntil(until: number, link: ShardLink): void {
+    const q = this.queue;
+    for (;;) {
+      const safe = link.safeTime();
+      link.drain(this.deliverRemote);
+      while (q.size > 0 && q.peekTime() < safe && q.peekTime() <= until) {
+        this.step();
+        const next = q.size > 0 ? q.peekTime() : Infinity;
+        link.publishClock(next < safe ? next : safe);
+      }
+      const next = q.size > 0 ? q.peekTime() : Infinity;
+      link.publishClock(next < safe ? next : safe);
+      if (next > until && safe > until) return;
+      link.waitBeyond(safe);
+    }
+  }
+
+  /** Run the next event. */
+  private step(): void {
+    const q = this.queue;
+    const id = q.pop();
+    const t = q.timeOf(id);
+    if (t > this.now) this.now = t;
+    const kind = q.kindOf(id);
+    const a = q.aOf(id);
+    if (kind === EventKind.Deliver) {
+      const b = q.bOf(id);
+      const buf = q.payloadOf(id) as Datagram;
+      q.release(id);
+      this.arrive(a, b, buf);
+    } else if (kind === EventKind.Tick) {
+      q.release(id);
+      this.tickEntry[a] = -1;
+      const n = this.nodes[a];
+      if (n && this.state[a] === SlotState.Running) {
+        this.counters.ticks++;
+        if (this.lastTickAt[a] === this.now) {
+          if (this.spinTime !== this.now) {
+            this.spinTime = this.now;
+            this.spins = 0;
+          }
+          if (++this.spins > 100_000) throw new Error(`${this.addrs[a]} ticks in a loop at t=${this.now}: nextDeadline() does not advance`);
+        } else {
+          this.lastTickAt[a] = this.now;
+        }
+        n.tick(this.now);
+        this.flush(a, n);
+      }
+    } else {
+      q.release(id);
+      const fn = this.actions.get(a);
+      this.actions.delete(a);
+      if (fn) fn(this.now);
+    }
+  }
+
   private start(slot: number, seeds: readonly number[]): void {
+    if (!this.owns(slot)) {
+      this.disk[slot] = null;
+      this.state[slot] = SlotState.Running;
+      this.startedAt[slot] = this.now;
+      return;
+    }
     const seedAddrs: string[] = [];
     for (const s of seeds) if (s !== slot) seedAddrs.push(this.addrs[s] as string);
     const rngSeed = fmix32(this.seed ^ Math.imul(slot + 1, 0x9e3779b1) ^ Math.imul(this.generation[slot] as number, 0x85ebca6b));
@@ -391,6 +457,10 @@ export class Cluster {
         }
         h = Math.imul(h ^ to, 0x01000193);
         const copies = net.plan(slot, to);
+        if (this.link !== null && !this.owns(to)) {
+          for (let c = 0; c < copies; c++) this.link.send(this.shardOf(to), this.now + (net.delays[c] as number), to, slot, datagram.bytes, this.deliverRemote);
+          continue;
+        }
         for (let c = 0; c < copies; c++) q.push(this.now + (net.delays[c] as number), EventKind.Deliver, to, slot, datagram);
       }
     }
