@@ -15,7 +15,6 @@ import { FLOAT_BYTES, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, tupleEnt
 import type { GossipMessage, Header, MemberEntry, SyncChunkMessage, TupleEntry } from './types.js';
 import { MessageType } from './types.js';
 import type { GroupView } from './view.js';
-import { entryOf } from './view.js';
 
 export interface GossipContext {
   cfg: Readonly<KelipsConfig>;
@@ -64,10 +63,10 @@ export function buildInGroupGossip(ctx: GossipContext, copies: number, wantAck: 
   const foreign: MemberEntry[] = [];
   const seen = new Set<string>();
   for (let i = 0; i < cfg.foreignPerGossip; i++) {
-    const c = ctx.contacts.randomForeign(ctx.rng, -1);
-    if (c === null || seen.has(c.addr)) continue;
-    seen.add(c.addr);
-    foreign.push(entryOf(c, now));
+    const e = ctx.contacts.randomForeignEntry(ctx.rng, -1, now);
+    if (e === null || seen.has(e.addr)) continue;
+    seen.add(e.addr);
+    foreign.push(e);
   }
   budget -= fit(foreign, budget);
   const news = ctx.queue.take(budget, copies, t.retransmits, now);
@@ -90,7 +89,7 @@ export function buildCrossGroupGossip(ctx: GossipContext, to: string, toGroup: n
  */
 export function receiversGroupEntries(contacts: ContactTable, group: number, exclude: string, now: number): MemberEntry[] {
   const out: MemberEntry[] = [];
-  for (const c of contacts.contactsOf(group)) if (c.addr !== exclude && c.misses === 0) out.push(entryOf(c, now));
+  contacts.entries(group, now, out, { exclude, responsiveOnly: true });
   return out;
 }
 

@@ -44,15 +44,14 @@ export function onJoinRequest(s: NodeState, msg: JoinRequestMessage, now: number
     members.push(self);
     for (const m of s.view.all()) if (m.state === MemberState.Alive && m.addr !== msg.from) members.push(entryOf(m, now));
   } else {
-    for (const c of s.contactTable.contactsOf(joinerGroup)) if (c.addr !== msg.from) members.push(entryOf(c, now));
-    for (const c of s.contactTable.candidatesOf(joinerGroup)) if (c.addr !== msg.from) members.push(entryOf(c, now));
+    s.contactTable.entries(joinerGroup, now, members, { exclude: msg.from, withCandidates: true });
   }
   for (let g = 0; g < s.cfg.groups; g++) {
     if (g === joinerGroup) continue;
     if (g === s.group) {
       foreign.push(self);
       s.view.pickForGossip(now, s.cfg.contactsPerGroup, 0, s.rng, foreign);
-    } else for (const c of s.contactTable.contactsOf(g)) foreign.push(entryOf(c, now));
+    } else s.contactTable.entries(g, now, foreign);
   }
   const chunks = chunkEntries(s.cfg, s.header(), members, foreign);
   chunks.forEach((c, i) => {
@@ -98,7 +97,7 @@ export function syncTimedOut(s: NodeState, now: number): void {
 
 /** Ask a contact (or a seed) for members of our own group: we know none. */
 export function seekOwnGroup(s: NodeState): void {
-  const via = s.contactTable.randomForeign(s.rng, s.group)?.addr ?? s.seeds[randInt(s.rng, Math.max(1, s.seeds.length))];
+  const via = s.contactTable.randomForeignAddr(s.rng, s.group) ?? s.seeds[randInt(s.rng, Math.max(1, s.seeds.length))];
   if (via === undefined) return;
   const req: ContactRequestMessage = { type: MessageType.ContactRequest, ...s.header(), id: 0, group: s.group, origin: s.address, ttl: s.cfg.contactRequestTtl };
   s.send(via, req);

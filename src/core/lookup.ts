@@ -19,7 +19,6 @@ import type {
   PublishRequestMessage,
 } from './types.js';
 import { LookupStatus, MemberState, MessageType } from './types.js';
-import { entryOf } from './view.js';
 import { learn } from './membership.js';
 import { retryDelay } from './publish.js';
 
@@ -91,7 +90,7 @@ export function advance(s: NodeState, p: Pending, now: number): void {
   }
   if (target === null) {
     if (p.group === s.group) target = untriedMember(s, p.tried);
-    else target = s.contactTable.best(p.group, p.tried)?.addr ?? null;
+    else target = s.contactTable.best(p.group, p.tried);
   }
   if (target !== null) {
     p.tried.add(target);
@@ -111,7 +110,7 @@ export function advance(s: NodeState, p: Pending, now: number): void {
   }
   p.current = null;
   if (p.discoverTimeoutAt !== Infinity) return; // already asking someone
-  const asker = untriedMember(s, p.asked) ?? s.contactTable.randomForeign(s.rng, p.group)?.addr ?? null;
+  const asker = untriedMember(s, p.asked) ?? s.contactTable.randomForeignAddr(s.rng, p.group);
   if (asker === null || p.asked.has(asker)) {
     if (p.group === s.group && p.kind === 'lookup') {
       // Our own group and nobody else to ask: what we hold is all there is.
@@ -170,8 +169,7 @@ export function onContactRequest(s: NodeState, msg: ContactRequestMessage, now: 
     candidates.push(s.selfEntry());
     s.view.pickForGossip(now, 3, 0, s.rng, candidates);
   } else if (msg.group < s.cfg.groups) {
-    for (const c of s.contactTable.contactsOf(msg.group)) candidates.push(entryOf(c, now));
-    for (const c of s.contactTable.candidatesOf(msg.group)) candidates.push(entryOf(c, now));
+    s.contactTable.entries(msg.group, now, candidates, { withCandidates: true });
   }
   if (candidates.length > 0) {
     const reply: ContactReplyMessage = { type: MessageType.ContactReply, ...s.header(), id: msg.id, group: msg.group, candidates: candidates.slice(0, 8) };
@@ -179,7 +177,7 @@ export function onContactRequest(s: NodeState, msg: ContactRequestMessage, now: 
     return;
   }
   if (msg.ttl <= 0) return;
-  const next = s.view.randomAlive(s.rng, 1, msg.origin)[0]?.addr ?? s.contactTable.randomForeign(s.rng, msg.group)?.addr;
+  const next = s.view.randomAlive(s.rng, 1, msg.origin)[0]?.addr ?? (s.contactTable.randomForeignAddr(s.rng, msg.group) ?? undefined);
   if (next === undefined || next === msg.origin) return;
   s.send(next, { ...msg, ...s.header(), ttl: msg.ttl - 1 });
 }

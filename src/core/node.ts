@@ -112,7 +112,7 @@ export class KelipsNode {
   }
 
   contactAddrs(group: number): Address[] {
-    return this.s.contactTable.contactsOf(group).map((c) => c.addr);
+    return this.s.contactTable.contactAddrs(group);
   }
 
   groupsWithoutContact(): number {
@@ -301,8 +301,8 @@ export class KelipsNode {
         ? (this.s.contactTable.randomCandidate(this.s.rng) ?? this.s.contactTable.nextToProbe())
         : this.s.contactTable.nextToProbe();
     if (probeTarget !== null) {
-      this.s.send(probeTarget.addr, buildCrossGroupGossip(this.gossipContext(now), probeTarget.addr, groupOfNode(probeTarget.addr, this.s.cfg.groups)));
-      this.s.probe = { addr: probeTarget.addr, acked: false };
+      this.s.send(probeTarget, buildCrossGroupGossip(this.gossipContext(now), probeTarget, groupOfNode(probeTarget, this.s.cfg.groups)));
+      this.s.probe = { addr: probeTarget, acked: false };
     }
     if (this.s.round % RECONNECT_EVERY_ROUNDS === 0) {
       const dead = this.s.view.randomFailedTombstone(this.s.rng);
