@@ -10,6 +10,7 @@ import type { NodeState } from './state.js';
 import type { Address, GoneEntry, GossipAckMessage, GossipMessage, Header, LeaveMessage, MemberEntry } from './types.js';
 import { GoneReason, MemberState, MessageType } from './types.js';
 import { mergeTuple } from './publish.js';
+import type { Member } from './view.js';
 
 /** Suspects asked directly each round, at most (chosen at random when there are more). */
 export const SUSPECT_PROBES_PER_ROUND = 4;
@@ -24,11 +25,11 @@ export const SUSPECT_PROBES_PER_ROUND = 4;
  */
 export function detectFailures(s: NodeState, now: number): void {
   const { suspectMs, failMs } = s.t;
-  const members = s.view.all();
+  const attention: Member[] = [];
+  s.view.silentOrSuspect(now, suspectMs, attention);
   const probe: Address[] = [];
   let suspects = 0;
-  for (let i = members.length - 1; i >= 0; i--) {
-    const m = members[i]!;
+  for (const m of attention) {
     const silent = now - m.lastHeard;
     if (silent >= failMs) {
       s.view.remove(m.addr, now + s.cfg.tombstoneMs, false);
@@ -37,7 +38,7 @@ export function detectFailures(s: NodeState, now: number): void {
       continue;
     }
     if (silent >= suspectMs && m.state === MemberState.Alive) {
-      m.state = MemberState.Suspect;
+      s.view.suspect(m);
       s.counters.suspected++;
       s.event({ type: 'member-suspected', addr: m.addr, incarnation: m.incarnation, silentMs: Math.round(silent) });
     }

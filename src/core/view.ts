@@ -17,14 +17,18 @@ export interface Member {
   incarnation: number;
   heartbeat: number;
   /** Local time the heartbeat was last seen to advance (possibly second-hand, corrected by the reported age). */
-  lastHeard: number;
+  readonly lastHeard: number;
   rttMs: number | null;
-  state: MemberState;
+  /** Changed only by the view (see `suspect`), which mirrors it. */
+  readonly state: MemberState;
   /** Position in `list` (swap-remove). */
   slot: number;
   /** Stamp of the gossip pick that last chose it (dedupes a pick without a set). */
   pickStamp: number;
 }
+
+/** A Member as the view itself changes it (lastHeard and state are read-only to everyone else). */
+type MutableMember = { -readonly [K in keyof Member]: Member[K] };
 
 export interface Tombstone {
   incarnation: number;
@@ -35,8 +39,15 @@ export interface Tombstone {
 export type MergeOutcome = 'new' | 'rejoined' | 'advanced' | 'refuted' | 'same' | 'stale' | 'tombstoned' | 'full';
 
 export class GroupView {
-  private readonly byAddr = new Map<Address, Member>();
-  private readonly list: Member[] = [];
+  private readonly byAddr = new Map<Address, MutableMember>();
+  private readonly list: MutableMember[] = [];
+  /**
+   * Copies of every member's lastHeard and state, by position in `list`: the scans that run every round (the
+   * failure detector, the freshest-first pick) read these two small arrays instead of one scattered object per
+   * member, and touch a Member only when it matters. Every write to lastHeard or state goes through this class.
+   */
+  private heard = new Float64Array(16);
+  private stateOf = new Uint8Array(16);
   private readonly tombs = new Map<Address, Tombstone>();
   /** The freshest members found by the last scan, freshest first (see `pickForGossip`). */
   private readonly topBuffer: Member[] = [];
@@ -94,7 +105,7 @@ export class GroupView {
       if (e.ageMs >= silenceLimitMs) return 'stale';
       if (this.list.length >= this.viewMax) return 'full';
       if (tomb !== undefined) this.tombs.delete(e.addr);
-      const fresh: Member = {
+      const fresh: MutableMember = {
         addr: e.addr,
         incarnation: e.incarnation,
         heartbeat: e.heartbeat,
@@ -106,6 +117,7 @@ export class GroupView {
       };
       this.byAddr.set(e.addr, fresh);
       this.list.push(fresh);
+      this.mirror(fresh);
       return tomb === undefined ? 'new' : 'rejoined';
     }
     if (e.incarnation < m.incarnation) return 'stale';
@@ -116,15 +128,20 @@ export class GroupView {
       m.lastHeard = heardAt;
       m.state = MemberState.Alive;
       m.rttMs = null;
+      this.mirror(m);
       return 'rejoined';
     }
     if (e.heartbeat < m.heartbeat) return 'stale';
     const advanced = e.heartbeat > m.heartbeat;
     m.heartbeat = e.heartbeat;
-    if (heardAt > m.lastHeard) m.lastHeard = heardAt;
+    if (heardAt > m.lastHeard) {
+      m.lastHeard = heardAt;
+      this.heard[m.slot] = heardAt;
+    }
     if (!advanced) return 'same';
     if (m.state === MemberState.Suspect && now - m.lastHeard < silenceLimitMs) {
       m.state = MemberState.Alive;
+      this.stateOf[m.slot] = MemberState.Alive;
       return 'refuted';
     }
     return 'advanced';
@@ -136,10 +153,11 @@ export class GroupView {
     if (m === undefined) return false;
     this.byAddr.delete(addr);
     if (this.topBuffer.includes(m)) this.topAt = -Infinity;
-    const last = this.list.pop() as Member;
+    const last = this.list.pop() as MutableMember;
     if (last !== m) {
       this.list[m.slot] = last;
       last.slot = m.slot;
+      this.mirror(last);
     }
     this.bury(addr, m.incarnation, until, left);
     return true;
@@ -184,7 +202,37 @@ export class GroupView {
 
   /** Forgive a local stall (this process was paused): nobody else was silent, we were. */
   forgive(ms: number): void {
-    for (const m of this.list) m.lastHeard += ms;
+    for (const m of this.list) {
+      m.lastHeard += ms;
+      this.heard[m.slot] = m.lastHeard;
+    }
+  }
+
+  /** The failure detector's work list: members silent for `ms` or more, or suspect; last position first. */
+  silentOrSuspect(now: number, ms: number, out: Member[]): void {
+    const heard = this.heard;
+    const state = this.stateOf;
+    for (let i = this.list.length - 1; i >= 0; i--) if (now - heard[i]! >= ms || state[i] === MemberState.Suspect) out.push(this.list[i]!);
+  }
+
+  /** Mark a member suspect (the failure detector's verdict). */
+  suspect(m: Member): void {
+    (m as MutableMember).state = MemberState.Suspect;
+    this.stateOf[m.slot] = MemberState.Suspect;
+  }
+
+  /** Copy a member's lastHeard and state to its position in the mirrors (growing them as the view grows). */
+  private mirror(m: Member): void {
+    if (m.slot >= this.heard.length) {
+      const heard = new Float64Array(this.heard.length * 2);
+      heard.set(this.heard);
+      this.heard = heard;
+      const state = new Uint8Array(this.stateOf.length * 2);
+      state.set(this.stateOf);
+      this.stateOf = state;
+    }
+    this.heard[m.slot] = m.lastHeard;
+    this.stateOf[m.slot] = m.state;
   }
 
   /** Up to `count` distinct random alive members other than `exclude`. */
@@ -247,12 +295,14 @@ export class GroupView {
   private scanFreshest(now: number, count: number): void {
     const top = this.topBuffer;
     top.length = 0;
-    for (const m of this.list) {
-      if (m.state !== MemberState.Alive) continue;
-      if (top.length < count) insertByRecency(top, m);
-      else if (m.lastHeard > top[top.length - 1]!.lastHeard) {
+    const heard = this.heard;
+    const state = this.stateOf;
+    for (let i = 0; i < this.list.length; i++) {
+      if (state[i] !== MemberState.Alive) continue;
+      if (top.length < count) insertByRecency(top, this.list[i]!);
+      else if (heard[i]! > top[top.length - 1]!.lastHeard) {
         top.pop();
-        insertByRecency(top, m);
+        insertByRecency(top, this.list[i]!);
       }
     }
     this.topAt = now;

@@ -48,7 +48,7 @@ describe('affinity group view', () => {
   test('a suspect member whose heartbeat advances is refuted', () => {
     const v = new GroupView('self', 10, 10);
     v.merge(e('a', 1, 5), 0, 5000);
-    v.get('a')!.state = MemberState.Suspect;
+    v.suspect(v.get('a')!);
     expect(v.merge(e('a', 1, 6), 100, 5000)).toBe('refuted');
     expect(v.get('a')!.state).toBe(MemberState.Alive);
   });
@@ -67,7 +67,7 @@ describe('affinity group view', () => {
   test('gossip picks the freshest members first, then random ones, never suspects', () => {
     const v = new GroupView('self', 100, 10);
     for (let i = 0; i < 20; i++) v.merge(e(`m${i}`, 1, 1, 2000 - i * 100), 2000, 5000);
-    v.get('m19')!.state = MemberState.Suspect;
+    v.suspect(v.get('m19')!);
     const out: ReturnType<typeof e>[] = [];
     v.pickForGossip(2000, 3, 4, new SeededRng(7), out);
     expect(out.slice(0, 3).map((x) => x.addr)).toEqual(['m18', 'm17', 'm16']);
@@ -89,7 +89,7 @@ describe('affinity group view', () => {
     v.merge(e('m0', 1, 2, 0), 2100, 5000);
     expect(pick(2500, 2)).toEqual(['m19', 'm18']);
     // ... except for members that became suspect or were removed since.
-    v.get('m19')!.state = MemberState.Suspect;
+    v.suspect(v.get('m19')!);
     expect(pick(2500, 2)).toEqual(['m18']);
     v.remove('m18', 9999, false);
     expect(pick(2500, 2)).toEqual(['m0', 'm17']);
