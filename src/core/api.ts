@@ -74,11 +74,10 @@ export interface StoredTupleView {
 
 /**
  * Counters kept by the core as plain numbers (state, not metrics): the agent exports them at scrape time.
- * `drops` is keyed by reason; every limit in the config has a reason here.
+ * `drops` is keyed by reason; every limit in the config has a reason here. Datagrams by type are counted by the
+ * runtime that carries them (the agent's driver, the simulator), not here.
  */
 export interface CoreCounters {
-  received: Record<string, number>;
-  sent: Record<string, number>;
   drops: Record<DropReason, number>;
   suspected: number;
   /** Direct probes sent to suspects (see detectFailures). */

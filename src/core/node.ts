@@ -24,7 +24,7 @@ import type { GossipContext } from './gossip.js';
 import { buildCrossGroupGossip, buildInGroupGossip } from './gossip.js';
 import { groupOfName, groupOfNode } from './hash.js';
 import { newPending } from './requests.js';
-import { MESSAGE_TYPE_NAMES, NodeState } from './state.js';
+import { NodeState } from './state.js';
 import type { Address, LeaveMessage, Message, SyncRequestMessage } from './types.js';
 import { LookupStatus, MemberState, MessageType } from './types.js';
 import { clampAge } from './view.js';
@@ -193,7 +193,6 @@ export class KelipsNode {
   handle(from: Address, msg: Message, now: number): void {
     void from; // identity is the advertised address in the header; the UDP source may be a NAT's
     if (this.s.left) return;
-    this.s.counters.received[MESSAGE_TYPE_NAMES[msg.type] ?? 'unknown'] = (this.s.counters.received[MESSAGE_TYPE_NAMES[msg.type] ?? 'unknown'] ?? 0) + 1;
     if (msg.cluster !== this.s.cfg.cluster || msg.groups !== this.s.cfg.groups) {
       this.s.drop(msg.cluster !== this.s.cfg.cluster ? 'cluster-mismatch' : 'groups-mismatch');
       if (!this.s.mismatchReported.has(msg.from)) {

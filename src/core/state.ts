@@ -91,12 +91,8 @@ export class NodeState {
     this.pending = new PendingTable(cfg.pendingMax);
     this.own = new PublishedTable(cfg.publishedMax);
     this.t = timeouts(cfg, 1);
-    this.counters = { received: {}, sent: {}, drops: {} as Record<DropReason, number>, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
+    this.counters = { drops: {} as Record<DropReason, number>, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
     for (const r of DROP_REASONS) this.counters.drops[r] = 0;
-    for (const name of Object.values(MESSAGE_TYPE_NAMES)) {
-      this.counters.received[name] = 0;
-      this.counters.sent[name] = 0;
-    }
     const now = opts.now;
     this.seeds = opts.seeds.filter((s) => s !== opts.self);
     this.isJoined = this.seeds.length === 0;
@@ -122,8 +118,6 @@ export class NodeState {
 
   send(to: Address, msg: Message): void {
     this.out.sends.push({ to, msg });
-    const name = MESSAGE_TYPE_NAMES[msg.type]!;
-    this.counters.sent[name] = (this.counters.sent[name] ?? 0) + 1;
   }
 
   event(e: CoreEvent): void {
