@@ -48,6 +48,9 @@ export class GroupView {
    */
   private heard = new Float64Array(16);
   private stateOf = new Uint8Array(16);
+  /** Scratch of `scanFreshest`: positions and lastHeard of the freshest so far. */
+  private topPos = new Int32Array(0);
+  private topHeard = new Float64Array(0);
   private readonly tombs = new Map<Address, Tombstone>();
   /** The freshest members found by the last scan, freshest first (see `pickForGossip`). */
   private readonly topBuffer: Member[] = [];
@@ -293,30 +296,35 @@ export class GroupView {
 
   /** Fill `topBuffer` with the `count` alive members heard most recently, freshest first. */
   private scanFreshest(now: number, count: number): void {
-    const top = this.topBuffer;
-    top.length = 0;
+    // Insertion sort on the mirrors (positions and times), then the Members: touching a Member object costs a cache
+    // miss, and a scan inserts ~count * ln(G / count) candidates on the way to the final `count`.
+    if (this.topPos.length < count) {
+      this.topPos = new Int32Array(count);
+      this.topHeard = new Float64Array(count);
+    }
+    const pos = this.topPos;
+    const at = this.topHeard;
     const heard = this.heard;
     const state = this.stateOf;
+    let n = 0;
     for (let i = 0; i < this.list.length; i++) {
       if (state[i] !== MemberState.Alive) continue;
-      if (top.length < count) insertByRecency(top, this.list[i]!);
-      else if (heard[i]! > top[top.length - 1]!.lastHeard) {
-        top.pop();
-        insertByRecency(top, this.list[i]!);
+      const h = heard[i]!;
+      if (n === count && !(h > at[n - 1]!)) continue;
+      let j = n < count ? n++ : n - 1;
+      while (j > 0 && at[j - 1]! < h) {
+        at[j] = at[j - 1]!;
+        pos[j] = pos[j - 1]!;
+        j--;
       }
+      at[j] = h;
+      pos[j] = i;
     }
+    const top = this.topBuffer;
+    top.length = 0;
+    for (let j = 0; j < n; j++) top.push(this.list[pos[j]!]!);
     this.topAt = now;
   }
-}
-
-function insertByRecency(top: Member[], m: Member): void {
-  let i = top.length;
-  top.push(m);
-  while (i > 0 && top[i - 1]!.lastHeard < m.lastHeard) {
-    top[i] = top[i - 1]!;
-    i--;
-  }
-  top[i] = m;
 }
 
 export function entryOf(m: { addr: Address; incarnation: number; heartbeat: number; lastHeard: number }, now: number): MemberEntry {
