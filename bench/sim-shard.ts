@@ -19,6 +19,7 @@ import { Faults, type ChurnCounters } from '../src/sim/faults.js';
 import { DetectionTracker, DisseminationTracker, LookupTracker, membersByGroup } from '../src/sim/measure.js';
 import { PERFECT_LINKS, type LinkSettings, type NetworkCounters } from '../src/sim/network.js';
 import { REAL } from '../src/sim/real.js';
+import { mix, mixString } from '../src/sim/stats.js';
 import { ShardLink, type ShardLinkBuffers } from '../src/sim/shard-link.js';
 
 export interface SimArgs {
@@ -76,6 +77,10 @@ export interface Progress {
 export interface ShardReport {
   shard: number;
   digest: number;
+  /** Digest of every scenario decision (joins, publishes, lookups, crashes, churn): the same in every shard. */
+  decisions: number;
+  /** Whether gc() was available for the heap figure. */
+  heapAfterGc: boolean;
   lookups: {
     issued: number; counted: number; found: number; notFound: number; unavailable: number; wrongLocation: number; oneHop: number; lost: number;
     hops: number[]; latencyMs: number[]; hopCounts: number[]; failures: string[];
@@ -146,20 +151,31 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
   const dissemination = new DisseminationTracker(cluster, 60 * roundMs);
   const detection = new DetectionTracker(cluster);
   cluster.observers.push(checker, lookups, dissemination, detection);
+  // Every scenario decision is mixed into this digest; shards that decide alike end with equal digests.
+  let decisions = 0x811c9dc5;
+  const decided = (what: number, slot: number, name = ''): void => {
+    decisions = mixString(mix(mix(decisions, what), slot), name);
+  };
   faults.onCrash = (slot, now) => {
+    decided(1, slot);
     if (cluster.owns(slot)) detection.crashed(slot, now);
     lookups.askerStopped(slot);
   };
 
   // Nodes: a founder, then the rest over the join window.
   cluster.addNode([]);
-  for (let i = 1; i < args.nodes; i++) cluster.at((i / args.nodes) * joinMs, () => void cluster.addNode(faults.pickLive(3)));
+  for (let i = 1; i < args.nodes; i++)
+    cluster.at((i / args.nodes) * joinMs, () => {
+      const seeds = faults.pickLive(3);
+      decided(2, cluster.addNode(seeds), seeds.join());
+    });
 
   // Files: file i belongs to node i mod N, published at a uniformly random time in the publish window.
   const published: Published[] = [];
   const filesOf = new Map<number, number>();
   const publishFile = (slot: number, name: string, location: string): void => {
     if (!cluster.isLive(slot)) return;
+    decided(3, slot, name);
     cluster.publish(slot, name, location);
     published.push({ name, location, owner: slot, incarnation: cluster.incarnation[slot] as number, at: cluster.now });
   };
@@ -177,6 +193,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
 
   // Churn: departures (half leaves, half crashes); each newcomer publishes as many files as the departed owned.
   faults.onReplace = (departed, newcomer, graceful) => {
+    decided(graceful ? 4 : 5, departed, String(newcomer));
     if (graceful) lookups.askerStopped(departed);
     const count = filesOf.get(departed) ?? 0;
     filesOf.set(newcomer, count);
@@ -204,6 +221,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
       if (cluster.state[p.owner] !== SlotState.Running || cluster.incarnation[p.owner] !== p.incarnation) continue;
       const asker = randInt(rng, cluster.size);
       if (cluster.state[asker] !== SlotState.Running || now - (cluster.startedAt[asker] as number) < graceMs) continue;
+      decided(6, asker, p.name);
       if (cluster.owns(asker)) lookups.issue(asker, p.name, cluster.addrs[p.owner] as string, p.location, true);
       return;
     }
@@ -258,6 +276,8 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
   return {
     shard,
     digest: cluster.digest >>> 0,
+    decisions: decisions >>> 0,
+    heapAfterGc: gc !== null,
     lookups: {
       issued: lookups.issued, counted: lookups.counted, found: lookups.found, notFound: lookups.notFound, unavailable: lookups.unavailable,
       wrongLocation: lookups.wrongLocation, oneHop: lookups.oneHop, lost: lookups.lost, hops: lookups.hops.values(),

@@ -9,7 +9,10 @@
  * Sharding (optional, for running one simulation on several threads): every shard runs a Cluster with the same
  * slots, addresses and scenario, but only the nodes of its own affinity groups (group mod shard count) live in it.
  * Lifecycle changes of the other shards' slots are mirrored as state only; datagrams to them go through the
- * ShardLink, and `runUntil` keeps to the link's safe time. Commands for a slot of another shard do nothing (-1).
+ * ShardLink, and `runUntil` keeps to the link's safe time. Lifecycle changes (crash, leave, pause, resume) of another
+ * shard's slot change only its mirrored state; publish, unpublish and lookup there do nothing (-1); `command` and
+ * `node` throw. A sharded cluster sends only from events (`at`, `every`, ticks, deliveries): a command run between
+ * two `runUntil` calls could send below the clock already promised to the other shards (the link checks).
  *
  * Process lifecycle: running, paused (timers and datagrams wait; datagrams queue in a bounded socket buffer and are
  * handed over on resume after the overdue tick, as Node's event loop runs timers before I/O), crashed (state lost;
@@ -121,6 +124,7 @@ export class Cluster {
 
   private readonly link: ShardLink | null;
   private readonly deliverRemote = (arrival: number, to: number, from: number, bytes: Uint8Array): void => {
+    if (arrival < this.now) throw new Error(`a datagram from another shard arrives at ${arrival} ms, in the past of this shard (${this.now} ms)`);
     this.queue.push(arrival, EventKind.Deliver, to, from, new Datagram(bytes));
   };
 
@@ -299,6 +303,7 @@ export class Cluster {
    * may come in).
    */
   private runShardUntil(until: number, link: ShardLink): void {
+    if (!(until < Infinity)) throw new Error('a sharded cluster runs up to a finite time');
     const q = this.queue;
     for (;;) {
       const safe = link.safeTime();

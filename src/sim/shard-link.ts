@@ -12,15 +12,13 @@
  * Memory order: a sender writes a datagram into the ring, then advances the ring's write position (an atomic
  * store), and only later publishes a clock past the send time. A receiver reads the clocks first and drains the
  * rings second, so every datagram sent before the clocks it read is in its queue before it runs up to the safe
- * time. Clocks are kept in whole microseconds rounded down (a lower bound stays a lower bound).
+ * time. A clock is a float64 (ms) stored by its bit pattern in a BigInt64 slot, so it is exact and atomic.
  */
 
-/** Bytes of a ring's record header: total length, to, from (Int32 each), spare, arrival time (Float64). */
+/** Bytes of a ring's record header: record length, to, from, payload length (Int32 each), arrival time (Float64). */
 const RECORD_HEADER = 24;
 /** A record length that means "the rest of the buffer is unused; continue at 0". */
 const WRAP = -1;
-/** Clock value of a shard that will never send again. */
-const DONE = 2n ** 62n;
 /**
  * Polls before sleeping on the slowest shard's clock (a poll is a few atomic loads, well under a microsecond). A
  * short spin catches a shard that is about to publish; beyond that, spinning takes the core from the very thread
@@ -79,7 +77,11 @@ export class ShardLink {
   private readonly seqs: Int32Array;
   private readonly out: (Ring | null)[] = [];
   private readonly inbound: (Ring | null)[] = [];
-  private published = -1n;
+  /** The clock this shard published last (ms). */
+  private published = 0;
+  /** A float64 and its bits, to store clocks in BigInt64 slots. */
+  private readonly f64 = new Float64Array(1);
+  private readonly bits = new BigInt64Array(this.f64.buffer);
 
   constructor(
     readonly index: number,
@@ -103,9 +105,12 @@ export class ShardLink {
   send(shard: number, arrival: number, to: number, from: number, bytes: Uint8Array, deliver: RemoteDelivery): void {
     const r = this.out[shard];
     if (!r) throw new Error(`shard ${this.index} has no ring to shard ${shard}`);
+    if (arrival - this.lookaheadMs < this.published - 1e-9)
+      throw new Error(`shard ${this.index} sends for ${arrival} ms, sooner than the lookahead after its published clock ${this.published} ms`);
     const need = (RECORD_HEADER + bytes.length + 7) & ~7;
     const cap = r.capacity;
-    if (need + 8 > cap) throw new Error(`datagram of ${bytes.length} bytes does not fit a ring of ${cap}`);
+    // A record that has to wrap needs room at the start as well: at most half the ring, so an empty ring takes it.
+    if (2 * need + 8 > cap) throw new Error(`datagram of ${bytes.length} bytes is too large for a ring of ${cap} bytes`);
     let w = Atomics.load(r.pos, 0);
     for (;;) {
       const rd = Atomics.load(r.pos, 1);
@@ -160,23 +165,29 @@ export class ShardLink {
 
   /** Promise that nothing this shard sends from now on is sent before `t` (ms; never decreases). */
   publishClock(t: number): void {
-    const us = t === Infinity ? DONE : BigInt(Math.floor(t * 1000));
-    if (us <= this.published) return;
-    this.published = us;
-    Atomics.store(this.clocks, this.index, us);
+    if (t <= this.published) return;
+    this.published = t;
+    this.f64[0] = t;
+    Atomics.store(this.clocks, this.index, this.bits[0]!);
     Atomics.add(this.seqs, this.index, 1);
     Atomics.notify(this.seqs, this.index);
   }
 
+  /** The clock shard `s` published last (ms). Clocks start at 0 (the bits of 0.0): nothing is sent before time 0. */
+  private clockOf(s: number): number {
+    this.bits[0] = Atomics.load(this.clocks, s);
+    return this.f64[0]!;
+  }
+
   /** Events strictly before this time (ms) can run: nothing still to come from another shard arrives earlier. */
   safeTime(): number {
-    let min = DONE;
+    let min = Infinity;
     for (let s = 0; s < this.count; s++) {
       if (s === this.index) continue;
-      const c = Atomics.load(this.clocks, s);
+      const c = this.clockOf(s);
       if (c < min) min = c;
     }
-    return min >= DONE ? Infinity : Number(min) / 1000 + this.lookaheadMs;
+    return min + this.lookaheadMs;
   }
 
   /** Wait until another shard's clock moves past `safe` or a datagram comes in (spin first, then sleep briefly). */
@@ -197,11 +208,11 @@ export class ShardLink {
     this.sleeps++;
     // Sleep on the shard holding us back (the one with the smallest clock) until its clock moves.
     let slowest = -1;
-    let min = DONE;
+    let min = Infinity;
     for (let s = 0; s < this.count; s++) {
       if (s === this.index) continue;
-      const c = Atomics.load(this.clocks, s);
-      if (c < min) {
+      const c = this.clockOf(s);
+      if (slowest < 0 || c < min) {
         min = c;
         slowest = s;
       }

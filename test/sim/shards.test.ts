@@ -34,7 +34,7 @@ describe('shard link', () => {
     const sent: Got[] = [];
     for (let i = 0; i < 500; i++) {
       const bytes = Array.from({ length: (i * 37) % 200 }, (_, j) => (i + j) & 255);
-      const d = { arrival: i + 0.25, to: i, from: 1000 + i, bytes };
+      const d = { arrival: i + 1.25, to: i, from: 1000 + i, bytes };
       sent.push(d);
       a.send(1, d.arrival, d.to, d.from, Uint8Array.from(bytes), () => {});
       if (i % 3 === 2) b.drain(take);
@@ -46,9 +46,9 @@ describe('shard link', () => {
   });
 
   test('a full ring makes the sender take in what was sent to it, so two full rings cannot deadlock', () => {
-    // Rings of 256 bytes hold one record of a 100-byte datagram each.
-    const { a, b, got, take } = pair(256);
-    b.send(0, 1, 2, 3, new Uint8Array(100).fill(7), () => {});
+    // Rings of 200 bytes hold two records of a 60-byte datagram each.
+    const { a, b, got, take } = pair(200);
+    b.send(0, 1, 2, 3, new Uint8Array(60).fill(7), () => {});
     const intoA: Got[] = [];
     // While a waits for room in its ring to b, it takes in b's datagram; here that is also when b drains its ring
     // (in a real run the other thread does that on its own).
@@ -56,16 +56,25 @@ describe('shard link', () => {
       intoA.push({ arrival: t, to, from, bytes: Array.from(bytes) });
       b.drain(take);
     };
-    a.send(1, 10, 0, 0, new Uint8Array(100).fill(1), whileWaiting);
+    for (let i = 1; i <= 2; i++) a.send(1, 10 + i, 0, 0, new Uint8Array(60).fill(i), whileWaiting);
     expect(intoA).toEqual([]);
-    a.send(1, 11, 0, 0, new Uint8Array(100).fill(2), whileWaiting);
-    expect(intoA).toEqual([{ arrival: 1, to: 2, from: 3, bytes: new Array<number>(100).fill(7) }]);
-    expect(got.map((g) => g.arrival)).toEqual([10]);
+    a.send(1, 13, 0, 0, new Uint8Array(60).fill(3), whileWaiting);
+    expect(intoA).toEqual([{ arrival: 1, to: 2, from: 3, bytes: new Array<number>(60).fill(7) }]);
+    expect(got.map((g) => g.arrival)).toEqual([11, 12]);
     b.drain(take);
     expect(got.map((g) => [g.arrival, g.bytes[0]])).toEqual([
-      [10, 1],
-      [11, 2],
+      [11, 1],
+      [12, 2],
+      [13, 3],
     ]);
+  });
+
+  test('a datagram too large for the ring, or sent sooner than the published clock allows, is an error', () => {
+    const { a } = pair(200);
+    expect(() => a.send(1, 5, 0, 0, new Uint8Array(100), () => {})).toThrow(/too large/);
+    a.publishClock(20);
+    expect(() => a.send(1, 20.4, 0, 0, new Uint8Array(10), () => {})).toThrow(/sooner than the lookahead/);
+    expect(() => a.send(1, 20.5, 0, 0, new Uint8Array(10), () => {})).not.toThrow();
   });
 
   test('safe time is the slowest other clock plus the lookahead; clocks never go back', () => {
@@ -87,13 +96,13 @@ describe('bench:sim on two threads', () => {
   const run = (threads: number) => {
     const r = spawnSync(process.execPath, [join(dist, 'bench', 'sim.js'), '--nodes', '160', '--files', '800', '--minutes', '1', '--loss', '0.05', '--churn', '6', '--delay-min-ms', '0.5', '--threads', String(threads), '--json'], {
       encoding: 'utf8',
-      timeout: 240_000,
+      timeout: 90_000,
     });
     if (r.status !== 0) throw new Error(`bench:sim exited ${r.status}: ${r.stderr}`);
     return JSON.parse(r.stdout) as Record<string, unknown> & { shard_links: ({ sent: number; received: number } | null)[] };
   };
 
-  test('same seed, same run; the shards split the nodes and issue the lookups a one-thread run issues', () => {
+  test('same seed, same run; the shards make the one-thread run\'s scenario decisions and split its nodes', () => {
     const one = run(1);
     const a = run(2);
     const b = run(2);
@@ -116,5 +125,10 @@ describe('bench:sim on two threads', () => {
     expect(s1!.received).toBeLessThanOrEqual(s0!.sent);
     expect(s0!.received).toBeLessThanOrEqual(s1!.sent);
     expect(one.shard_links).toEqual([null]);
-  });
+    // Every scenario decision (joins with their seeds, publishes, lookups, crashes, churn) alike in both shards and
+    // in the one-thread run.
+    const decisions = one.scenario_digests as string[];
+    expect(decisions).toHaveLength(1);
+    expect(a.scenario_digests).toEqual([decisions[0], decisions[0]]);
+  }, 300_000);
 });
