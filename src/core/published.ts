@@ -16,6 +16,8 @@ export class PublishedTable {
   private readonly byName = new Map<string, OwnTuple>();
   /** Min-heap of [dueAt, name]; entries whose dueAt no longer matches are skipped (lazy deletion). */
   private heap: [number, string][] = [];
+  /** What `nextDue` found last; NaN after any change (the runtime asks after every datagram, the heap rarely changes). */
+  private due = NaN;
 
   constructor(private readonly max: number) {}
 
@@ -37,9 +39,11 @@ export class PublishedTable {
 
   delete(name: string): void {
     this.byName.delete(name);
+    this.due = NaN;
   }
 
   schedule(t: OwnTuple, dueAt: number): void {
+    this.due = NaN;
     t.dueAt = dueAt;
     this.heap.push([dueAt, t.name]);
     this.up(this.heap.length - 1);
@@ -47,13 +51,14 @@ export class PublishedTable {
   }
 
   nextDue(): number {
+    if (!Number.isNaN(this.due)) return this.due;
     while (this.heap.length > 0) {
       const [due, name] = this.heap[0]!;
       const t = this.byName.get(name);
-      if (t !== undefined && t.dueAt === due) return due;
+      if (t !== undefined && t.dueAt === due) return (this.due = due);
       this.pop();
     }
-    return Infinity;
+    return (this.due = Infinity);
   }
 
   /** Tuples due at `now` (each removed from the schedule; the caller re-schedules). */
@@ -77,11 +82,13 @@ export class PublishedTable {
   }
 
   private rebuild(): void {
+    this.due = NaN;
     this.heap = [...this.byName.values()].map((t): [number, string] => [t.dueAt, t.name]);
     this.heap.sort((a, b) => a[0] - b[0]);
   }
 
   private pop(): [number, string] | undefined {
+    this.due = NaN;
     const h = this.heap;
     const top = h[0];
     const last = h.pop();
