@@ -45,6 +45,12 @@ export type TupleMergeOutcome =
   | 'filetuples-full'
   | 'locations-full';
 
+/** The tuple of `owner` in a name's list (a few entries at most). */
+function ofOwner(list: StoredTuple[], owner: Address): StoredTuple | undefined {
+  for (let i = 0; i < list.length; i++) if (list[i]!.owner === owner) return list[i];
+  return undefined;
+}
+
 /** Compare versions: negative when a is older than b. */
 export function compareVersion(aInc: number, aSeq: number, bInc: number, bSeq: number): number {
   return aInc !== bInc ? aInc - bInc : aSeq - bSeq;
@@ -98,7 +104,7 @@ export class TupleStore {
     const bucket = this.bucketOf(t.name);
     const map = this.buckets[bucket]!;
     let list = map.get(t.name);
-    const old = list?.find((x) => x.owner === t.owner);
+    const old = list === undefined ? undefined : ofOwner(list, t.owner);
     if (old === undefined) {
       if (this.count >= this.filetuplesMax) return 'filetuples-full';
       if (list !== undefined && list.length >= this.locationsPerNameMax) return 'locations-full';
@@ -178,7 +184,8 @@ export class TupleStore {
   }
 
   get(name: string, owner: Address): StoredTuple | undefined {
-    return this.mapOf(name).get(name)?.find((x) => x.owner === owner);
+    const list = this.mapOf(name).get(name);
+    return list === undefined ? undefined : ofOwner(list, owner);
   }
 
   /** Remove expired tuples; returns them so the caller can report. */
