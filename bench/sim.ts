@@ -6,8 +6,9 @@
  *                        [--stop-at-seconds T] [--threads T] [--delay-min-ms D] [--config JSON] [--json]
  *
  * Timeline (simulated): nodes start over the first join window (5 ms per node, 5 to 60 s; --join-seconds sets it),
- * each joining through 3 random running nodes; the F files are published by their owners at uniformly random times over a publish window; lookups from random running
- * nodes for random names of running owners start after a warm-up; a few nodes crash (detection is measured); churn
+ * each joining through 3 random running nodes; the F files are published by their owners at uniformly random times
+ * over a publish window; lookups from random nodes that have been running for 10 rounds, for random names of running
+ * owners, start after a warm-up; a few nodes crash (detection is measured); churn
  * replaces nodes at the given fraction per hour (half graceful leaves, half crashes; each newcomer publishes as many
  * files as the node it replaces owned). Prints one JSON object (progress goes to stderr).
  *
