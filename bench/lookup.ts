@@ -21,15 +21,33 @@
  *  - lookups_per_s: one agent (one process, one core) answering pipelined lookups from its table;
  *    echo_per_s: a bare UDP echo server (node:dgram) under the same load generator.
  *
+ * CPU placement (--cpus split, the default): in the latency rounds this process, the client, runs on CPU 0 and
+ * every server process (the baseline server, the echo server, the agents) on the other CPUs, so that every request
+ * and every reply of both sides crosses from one CPU to another, as it crosses hosts between a Kelips client and
+ * the member it asks. Left
+ * to the scheduler (--cpus none) the two sides were not measured alike. A request/reply between two processes on
+ * one CPU is a direct switch; across CPUs the other side's CPU, usually halted, has to be woken. On a 2-core
+ * Firecracker VM (a halted vCPU is woken by the host) a client and a cbor-x server pinned to one CPU measured
+ * p50 54 us, pinned to two CPUs 142-145 us, unpinned 150-154 us. The one baseline server, asked in every block,
+ * was now and then moved onto the client's CPU and kept there; the agents, each asked in about one block of 30,
+ * were not. Those runs compared a same-CPU baseline (rtt_p50 70-80 us) with cross-CPU lookups (140-190 us) and gave
+ * ratios of 1.9-2.3, the others ~1.3: the ratio depended on where the scheduler had put one process. With
+ * everything on one CPU (`taskset -c 1 npm run bench:lookup -- --cpus none`) both sides are same-CPU and the ratio
+ * is higher (two runs under load: 120-131 against 65-68 us, 1.84 and 1.93): the agent's own work per lookup, some
+ * 40-60 us more than the bare server's here (15-25 us for one agent asked continuously), is a larger share of a
+ * shorter trip. Pinned, ten runs gave 1.26-1.34; unpinned runs whose baseline stayed cross-CPU gave 1.11-1.42 (the
+ * agents then sometimes share the client's CPU too): the split removes the runs where only the baseline did.
+ * The throughput rounds run unpinned, as before (children are set back to every CPU first).
+ *
  * Before the latency rounds every measured process is warmed up alike (--warmup requests each, pipelined), so that
  * no agent fresh from start-up answers its block with code V8 has not optimised yet.
  *
  * Prints one JSON object (--json) or a readable summary. Every child process is killed on exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -78,8 +96,50 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const)
     process.exit(130);
   });
 
+/**
+ * CPU placement. 'split': this process (the client) runs on CPU 0 and every server process (baseline, echo, agents)
+ * on the other CPUs, so that every request and every reply crosses from one CPU to another, on both sides of the
+ * comparison. null: the scheduler places everything (--cpus none).
+ */
+let serverCpus: string | null = null;
+/** CPUs of the host, counted before this process pinned itself (availableParallelism() then says 1). */
+let hostCpus = 1;
+
+/** Pin this process (all its threads) to CPU 0 and start the servers on CPUs 1..n-1; false if taskset fails. */
+function splitCpus(): boolean {
+  const n = availableParallelism();
+  if (n < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+  } catch {
+    return false;
+  }
+  hostCpus = n;
+  serverCpus = n === 2 ? '1' : `1-${n - 1}`;
+  return true;
+}
+
+/**
+ * Undo the split before the throughput rounds: they are measured as they were before --cpus existed, every process
+ * free to run on every CPU (a saturated agent and the echo server then compete with the same idle agents).
+ */
+function unsplitCpus(): void {
+  if (serverCpus === null) return;
+  const all = `0-${hostCpus - 1}`;
+  const live = [...children].filter((c) => c.exitCode === null && c.signalCode === null).map((c) => c.pid);
+  for (const pid of [process.pid, ...live]) {
+    if (pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', all, String(pid)], { stdio: 'ignore' });
+  }
+}
+
+/** Start a node process (a server or an agent) on the server CPUs. */
+function spawnNode(args: string[], opts: Parameters<typeof spawn>[2]): ChildProcess {
+  if (serverCpus === null) return spawn(process.execPath, args, opts!);
+  return spawn('taskset', ['-c', serverCpus, process.execPath, ...args], opts!);
+}
+
 function startServer(mode: 'cbor' | 'echo'): Promise<number> {
-  const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawnNode([fileURLToPath(import.meta.url), '--serve', mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(p);
   return new Promise((resolve, reject) => {
     let out = '';
@@ -103,8 +163,7 @@ function startAgent(dir: string, i: number, ip: string, port: number, k: number,
   const addr = `${ip}:${port}`;
   const httpAddr = `${ip}:${port + 1}`;
   const fd = openSync(join_(dir, `agent-${i}.log`), 'a');
-  const proc = spawn(
-    process.execPath,
+  const proc = spawnNode(
     [KELIPS, '--bind', addr, '--metrics', httpAddr, '--data-dir', join_(dir, `agent-${i}`), '--preset', preset, '--groups', String(k), '--cluster', 'bench', '--log-level', 'warn', ...(join.length ? ['--join', join.join(',')] : [])],
     { stdio: ['ignore', fd, fd] },
   );
@@ -261,6 +320,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '2000' },
       baseline: { type: 'string', default: 'single' },
       preset: { type: 'string', default: 'lan' },
+      cpus: { type: 'string', default: 'split' },
       json: { type: 'boolean', default: false },
       serve: { type: 'string' },
     },
@@ -275,12 +335,15 @@ async function main(): Promise<void> {
   if (!(Number.isInteger(Number(values.warmup)) && Number(values.warmup) >= 0)) throw new Error('--warmup takes an integer >= 0');
   if (values.baseline !== 'per-agent' && values.baseline !== 'single') throw new Error('--baseline takes per-agent or single');
   const perAgent = values.baseline === 'per-agent';
+  if (values.cpus !== 'split' && values.cpus !== 'none') throw new Error('--cpus takes split or none');
   const k = Math.max(1, Math.round(Math.sqrt(N)));
   const log = (s: string) => {
     if (!values.json) process.stdout.write(s + '\n');
     else process.stderr.write(s + '\n');
   };
 
+  const split = values.cpus === 'split' && splitCpus();
+  if (values.cpus === 'split' && !split) log('--cpus split: needs 2 CPUs or more and taskset; the scheduler places the processes (as --cpus none)');
   const dir = mkdtempSync(join(tmpdir(), 'kelips-bench-'));
   const port = 20000 + Math.floor(Math.random() * 20000) * 2;
   const started = Date.now();
@@ -411,6 +474,7 @@ async function main(): Promise<void> {
 
     // 4. Throughput of one process: an agent answering lookups from its table vs a bare UDP echo server. Same load
     // generator, same pre-encoded requests (lookups of names in the agent's group), alternated three times.
+    unsplitCpus();
     const target = agents[0]!;
     const own = names.filter((n) => groupOfName(n, k) === target.group);
     const requests = own.map((name, j) => encode({ type: ClientMessageType.Request, id: 1_000_000 + j, op: ClientOp.Lookup, name }));
@@ -440,6 +504,9 @@ async function main(): Promise<void> {
       lookups_per_s: Math.round(lookupsPerS),
       echo_per_s: Math.round(echoPerS),
       lookups_echo_ratio: Math.round((lookupsPerS / echoPerS) * 1000) / 1000,
+      cpus: split
+        ? `split (latency rounds): client on CPU 0, every server (baseline, echo, agents) on CPUs ${serverCpus}; throughput rounds on every CPU`
+        : 'none: placed by the scheduler',
       baseline: perAgent ? 'per-agent: one bare cbor-x server per agent, asked in the same blocks as its agent' : 'single: one bare cbor-x server asked in every block',
       lookup_path: "client -> a member of the name's group, answered from its filetuple table (the one hop of a Kelips lookup)",
       lookup_via_agent_p50_us: round(percentile(via, 50)),
@@ -462,6 +529,7 @@ async function main(): Promise<void> {
       log(`via any agent        p50 ${result.lookup_via_agent_p50_us} us  p99 ${result.lookup_via_agent_p99_us} us  hops ${JSON.stringify(viaHops)}`);
       log(`agent's own 1-hop    p50 ${result.agent_one_hop_p50_us} us  p99 ${result.agent_one_hop_p99_us} us`);
       log(`one agent: ${result.lookups_per_s} lookups/s; bare echo: ${result.echo_per_s} datagrams/s; ratio ${result.lookups_echo_ratio}`);
+      log(`CPU placement: ${result.cpus}`);
     }
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
