@@ -46,21 +46,47 @@ const SHARDED_FROM_NODES = 5000;
  */
 const DELAY_MIN_MS = 0.5;
 
+const USAGE = `usage: npm run bench:sim -- [options]
+  --nodes N            simulated nodes (default 1000)
+  --files F            files published by their owners (default 10 x N)
+  --minutes M          simulated minutes (default 10)
+  --loss L             probability that a datagram is lost, 0..1 (default 0)
+  --churn C            fraction of the nodes replaced per hour (default 0)
+  --seed S             one seed, one run (default 1)
+  --groups K           affinity groups (default round(sqrt(N)))
+  --crashes X          crashes whose detection is measured (default 5)
+  --lookups-per-s R    lookups per simulated second (default max(10, N/100))
+  --join-seconds S     nodes start over this window (default 5 ms per node, 5 to 60 s)
+  --stop-at-seconds T  end the run early at this simulated second (same timeline; for profiling)
+  --threads T          worker threads, each running the nodes of every T-th affinity group
+                       (default 2 from ${SHARDED_FROM_NODES} nodes on when there are 2 cores, else 1)
+  --delay-min-ms D     smallest one-way link delay, also the shards' lookahead (default ${DELAY_MIN_MS})
+  --config JSON        protocol settings over the lan preset, e.g. '{"heartbeatMult":2}'
+  --json               print the result as one line of JSON
+Prints one JSON object (progress lines go to stderr).`;
+
 function parseArgs(argv: string[]): SimArgs {
   const a: Record<string, string> = {};
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i] as string;
     if (k === '--json') json = true;
-    else if (k.startsWith('--') && i + 1 < argv.length) a[k.slice(2)] = argv[++i] as string;
-    else throw new Error(`unexpected argument ${k}`);
+    else if (k === '--help' || k === '-h') {
+      process.stdout.write(USAGE + '\n');
+      process.exit(0);
+    } else if (k.startsWith('--') && i + 1 < argv.length) a[k.slice(2)] = argv[++i] as string;
+    else throw new Error(`unexpected argument ${k} (or it lacks its value); --help lists the options`);
   }
+  const known = ['nodes', 'files', 'minutes', 'loss', 'churn', 'seed', 'groups', 'crashes', 'lookups-per-s', 'join-seconds', 'stop-at-seconds', 'threads', 'delay-min-ms', 'config'];
+  for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`unknown option --${k}; --help lists the options`);
   const num = (k: string, d: number): number => {
     const v = a[k] === undefined ? d : Number(a[k]);
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${k} must be a non-negative number`);
     return v;
   };
   const nodes = Math.floor(num('nodes', 1000));
+  if (nodes < 1) throw new Error('--nodes must be at least 1');
+  if (num('loss', 0) > 1) throw new Error('--loss is a probability, 0..1');
   const groups = Math.floor(num('groups', Math.max(1, Math.round(Math.sqrt(nodes)))));
   const threads = Math.floor(num('threads', nodes >= SHARDED_FROM_NODES ? Math.min(2, availableParallelism()) : 1));
   const delayMinMs = num('delay-min-ms', DELAY_MIN_MS);
