@@ -124,6 +124,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       tuplesStored: () => node.tupleCount,
       tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted).length,
       coreDrops: () => node.counters.drops,
+      suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
     });
 

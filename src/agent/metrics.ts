@@ -25,6 +25,8 @@ export interface MetricsSource {
   tuplesStored(): number;
   tuplesPublished(): number;
   coreDrops(): Readonly<Record<string, number>>;
+  /** Direct probes the failure detector sent to suspects. */
+  suspectProbes(): number;
   net(): NetCounters;
 }
 
@@ -258,6 +260,15 @@ export class AgentMetrics {
       name: 'kelips_detector_refuted_total',
       help: 'Suspect members found alive again (their heartbeat advanced).',
       registers,
+    });
+    new Counter({
+      name: 'kelips_detector_probes_total',
+      help: 'Small gossip datagrams asking a suspect member for an ack, at most 4 a round (its answer refutes the suspicion).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(src.suspectProbes());
+      },
     });
     this.joins = new Counter({
       name: 'kelips_membership_joins_total',

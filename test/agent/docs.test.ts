@@ -32,6 +32,7 @@ describe('docs/AGENT.md', () => {
         tuplesStored: () => 0,
         tuplesPublished: () => 0,
         coreDrops: () => ({}),
+        suspectProbes: () => 0,
         net: () => ({ sent: {}, received: {}, bytesSent: 0, bytesReceived: 0, rejects: {}, encodeErrors: 0, sendErrors: 0, unexpected: 0 }),
       },
       { defaultMetrics: false },
