@@ -22,9 +22,11 @@ const WRAP = -1;
 /**
  * How long a waiting shard polls the other clocks before it sleeps (ms). The shards of a run have a core each, so
  * the one we wait for is running and usually publishes within microseconds; a sleep costs far more here, because
- * waking a thread whose virtual CPU halted takes the host tens of microseconds (measured at 10,000 nodes, 2
- * simulated minutes: 2.3 million sleeps after a 256-poll spin, 125 s; a 0.5 ms spin, 5,000 sleeps, 107 s). Past
- * that, the other shard is probably descheduled (cores are shared), and spinning would only take its core.
+ * waking a thread whose virtual CPU halted takes the host tens of microseconds. Past that, the other shard is
+ * probably descheduled (cores are shared) and spinning would only take its core. Measured at 10,000 nodes with
+ * 0.5 ms links: 0.5 ms of polling, 14,000 sleeps, 527 s for 10 simulated minutes; 0.05 ms, 258 s for the first
+ * 4 minutes against 204 s. (With 0.1 ms links, where the shards wait five times as often, a 256-poll spin took
+ * 698 s and this one 804 s, on a machine whose speed varies from hour to hour.)
  */
 const SPIN_MS = 0.5;
 const SLEEP_MS = 5;
