@@ -26,7 +26,7 @@ const WRAP = -1;
  * probably descheduled (cores are shared) and spinning would only take its core. Measured at 10,000 nodes with
  * 0.5 ms links: 0.5 ms of polling, 14,000 sleeps, 527 s for 10 simulated minutes; 0.05 ms, 258 s for the first
  * 4 minutes against 204 s. (With 0.1 ms links, where the shards wait five times as often, a 256-poll spin took
- * 698 s and this one 804 s, on a machine whose speed varies from hour to hour.)
+ * 698 s and this one 804 s, the latter in an hour when the host ran everything ~40% slower.)
  */
 const SPIN_MS = 0.5;
 const SLEEP_MS = 5;
