@@ -122,7 +122,7 @@ interface Published {
   at: number;
 }
 
-export function gcFunction(): (() => void) | null {
+function gcFunction(): (() => void) | null {
   const g = (globalThis as { gc?: () => void }).gc;
   if (typeof g === 'function') return g;
   try {

@@ -85,24 +85,6 @@ export class ContactTable {
     return group * this.width + this.c;
   }
 
-  /** Copies of the contacts of a group, in the order they became contacts. */
-  contactsOf(group: number): Contact[] {
-    const out: Contact[] = [];
-    if (group < 0 || group >= this.k) return out;
-    const b = this.contactBase(group);
-    for (let i = 0; i < this.nContacts[group]!; i++) out.push(this.snapshot(b + i));
-    return out;
-  }
-
-  /** Copies of the spare candidates of a group. */
-  candidatesOf(group: number): Contact[] {
-    const out: Contact[] = [];
-    if (group < 0 || group >= this.k) return out;
-    const b = this.candidateBase(group);
-    for (let i = 0; i < this.nCandidates[group]!; i++) out.push(this.snapshot(b + i));
-    return out;
-  }
-
   /** Addresses of the contacts of a group. */
   contactAddrs(group: number): Address[] {
     const out: Address[] = [];
@@ -132,13 +114,6 @@ export class ContactTable {
   groupsMissing(): number {
     let n = 0;
     for (let g = 0; g < this.k; g++) if (g !== this.ownGroup && this.nContacts[g] === 0) n++;
-    return n;
-  }
-
-  /** Total contacts held. */
-  get contactCount(): number {
-    let n = 0;
-    for (let g = 0; g < this.k; g++) n += this.nContacts[g]!;
     return n;
   }
 
@@ -345,10 +320,13 @@ export class ContactTable {
     return i < 0 ? null : this.entryAt(i, now);
   }
 
-  /** Every contact (copies, for inspection). */
+  /** Every contact with its group (copies, for inspection), in the order they became contacts. */
   allContacts(): [number, Contact][] {
     const out: [number, Contact][] = [];
-    for (let g = 0; g < this.k; g++) for (const x of this.contactsOf(g)) out.push([g, x]);
+    for (let g = 0; g < this.k; g++) {
+      const b = this.contactBase(g);
+      for (let i = b; i < b + this.nContacts[g]!; i++) out.push([g, this.snapshot(i)]);
+    }
     return out;
   }
 

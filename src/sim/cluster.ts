@@ -123,6 +123,7 @@ export class Cluster {
   private readonly eventCodes = new Map<string, number>();
 
   private readonly link: ShardLink | null;
+  private readonly stepFn = (): void => this.step();
   private readonly deliverRemote = (arrival: number, to: number, from: number, bytes: Uint8Array): void => {
     if (arrival < this.now) throw new Error(`a datagram from another shard arrives at ${arrival} ms, in the past of this shard (${this.now} ms)`);
     this.queue.push(arrival, EventKind.Deliver, to, from, new Datagram(bytes));
@@ -289,35 +290,12 @@ export class Cluster {
 
   /** Process events until simulated time `until` (inclusive). */
   runUntil(until: number): void {
-    if (this.link !== null) this.runShardUntil(until, this.link);
+    if (this.link !== null) this.link.runUntil(this.queue, until, this.stepFn, this.deliverRemote);
     else {
       const q = this.queue;
       while (q.size > 0 && q.peekTime() <= until) this.step();
     }
     if (until > this.now && until !== Infinity) this.now = until;
-  }
-
-  /**
-   * The sharded run: events before the link's safe time, then wait for the other shards; the clock published after
-   * each event is the earliest time this shard can still send anything (its next event, or the next datagram that
-   * may come in).
-   */
-  private runShardUntil(until: number, link: ShardLink): void {
-    if (!(until < Infinity)) throw new Error('a sharded cluster runs up to a finite time');
-    const q = this.queue;
-    for (;;) {
-      const safe = link.safeTime();
-      link.drain(this.deliverRemote);
-      while (q.size > 0 && q.peekTime() < safe && q.peekTime() <= until) {
-        this.step();
-        const next = q.size > 0 ? q.peekTime() : Infinity;
-        link.publishClock(next < safe ? next : safe);
-      }
-      const next = q.size > 0 ? q.peekTime() : Infinity;
-      link.publishClock(next < safe ? next : safe);
-      if (next > until && safe > until) return;
-      link.waitBeyond(safe);
-    }
   }
 
   /** Run the next event. */

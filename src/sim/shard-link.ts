@@ -46,6 +46,12 @@ export function createShardBuffers(count: number, ringBytes = 64 << 20): ShardLi
   return { control: new SharedArrayBuffer(count * 8 + count * 4), rings };
 }
 
+/** The queue a shard runs: what `runUntil` needs of the simulator's EventQueue. */
+export interface ShardQueue {
+  readonly size: number;
+  peekTime(): number;
+}
+
 /** A datagram that came from another shard. */
 export type RemoteDelivery = (arrival: number, to: number, from: number, bytes: Uint8Array) => void;
 
@@ -102,6 +108,29 @@ export class ShardLink {
       const i = buffers.rings[s * count + index];
       this.out.push(o ? new Ring(o) : null);
       this.inbound.push(i ? new Ring(i) : null);
+    }
+  }
+
+  /**
+   * Run this shard's events up to `until` (inclusive; finite): `step` runs the earliest event of `queue`, events
+   * run only before the safe time, datagrams from other shards are handed to `deliver` (which queues them), and the
+   * clock published after each event is the earliest time this shard can still send anything (its next event, or
+   * the next datagram that may come in). Returns when every event up to `until` has run.
+   */
+  runUntil(queue: ShardQueue, until: number, step: () => void, deliver: RemoteDelivery): void {
+    if (!(until < Infinity)) throw new Error('a sharded simulation runs up to a finite time');
+    for (;;) {
+      const safe = this.safeTime();
+      this.drain(deliver);
+      let next = queue.size > 0 ? queue.peekTime() : Infinity;
+      while (next < safe && next <= until) {
+        step();
+        next = queue.size > 0 ? queue.peekTime() : Infinity;
+        this.publishClock(next < safe ? next : safe);
+      }
+      this.publishClock(next < safe ? next : safe);
+      if (next > until && safe > until) return;
+      this.waitBeyond(safe);
     }
   }
 
