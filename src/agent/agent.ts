@@ -46,6 +46,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     if (err instanceof DataDirError) throw new AgentConfigError('data-dir', `invalid data-dir (${config.dataDir}): ${err.message}`);
     throw err;
   }
+  const firstStart = dataDir.readIncarnation() === null;
   const incarnation = dataDir.nextIncarnation();
   const published = dataDir.readPublished();
 
@@ -59,23 +60,40 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   });
   try {
     const address = advertiseAddress(config, transport.localAddress);
-    const seeds = await resolveSeeds(config.join, transport.localAddress.startsWith('[') ? 6 : 4, log);
+    const family = transport.localAddress.startsWith('[') ? 6 : 4;
+    const seeds = await resolveSeeds(config.join, family, log, 3);
     const core = config.core;
 
     // 3. The core, the driver, the API.
     const rng = new SeededRng(randomBytes(4).readUInt32LE(0));
     const startedAt = performance.now();
-    const node = new KelipsNode({ config: core, self: address, incarnation, rng, now: startedAt, seeds: seeds.filter((s) => s !== address), published });
+    // Given seeds, never found a cluster of its own: the core retries them with backoff, and we re-resolve their
+    // names each time it reports that none answered.
+    const founder = config.join.length === 0;
+    const node = new KelipsNode({ config: core, self: address, incarnation, rng, now: startedAt, seeds: seeds.filter((s) => s !== address), published, founder, firstStart });
     dataDir.setPublishedSource(() => node.publishedTuples());
 
     let metrics: AgentMetrics | null = null;
     let api: LocalApi | null = null;
     let clients: ClientServer | null = null;
     const logEvent = eventLogger(log);
+    let resolving = false;
+    const reresolveSeeds = (): void => {
+      const names = config.join.some((j) => (parseHostPort(j, { allowHostname: true }) as { family: number }).family === 0);
+      if (resolving || !names) return;
+      resolving = true;
+      resolveSeeds(config.join, family, log, 1)
+        .then((fresh) => {
+          if (fresh.length > 0) driver.run((now) => node.join(fresh.filter((a) => a !== address), now));
+        })
+        .catch((err: Error) => log.warn({ event: 'seed-unresolved', err: err.message }, `cannot resolve seeds: ${err.message}`))
+        .finally(() => (resolving = false));
+    };
     const onEvents = (events: CoreEvent[]) => {
       for (const e of events) {
         metrics?.onEvent(e);
         logEvent(e);
+        if (e.type === 'join-pending') reresolveSeeds();
         if (e.type === 'incarnation-bumped') {
           try {
             dataDir.saveIncarnation(e.incarnation);
@@ -97,7 +115,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       },
       onEncodeError: (err, msg) => log.error({ event: 'encode-failed', type: msg.type, err: err.message }, `could not encode a message of type ${msg.type}: ${err.message}`),
     });
-    const founder = seeds.length === 0;
     api = new LocalApi({
       node,
       driver,
@@ -228,8 +245,11 @@ function firstInterfaceAddress(family: 4 | 6): string | null {
   return null;
 }
 
-/** Seeds as canonical addresses; host names resolved (every address of a name), retried a few times. */
-async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger): Promise<string[]> {
+/**
+ * Seeds as canonical addresses; host names resolved (every address of a name), each tried `attempts` times. Names
+ * that do not resolve are left out (and logged): the node waits for them, re-resolving when its joins go unanswered.
+ */
+async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger, attempts: number): Promise<string[]> {
   const out: string[] = [];
   for (const s of join) {
     const p = parseHostPort(s, { allowHostname: true }) as { host: string; port: number; family: number };
@@ -239,7 +259,7 @@ async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger)
       continue;
     }
     let resolved = false;
-    for (let attempt = 0; attempt < 5 && !resolved; attempt++) {
+    for (let attempt = 0; attempt < attempts && !resolved; attempt++) {
       try {
         const addrs = await dnsLookup(p.host, { all: true, family: family === 6 ? 0 : 4 });
         for (const a of addrs) {
@@ -248,12 +268,11 @@ async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger)
         }
         resolved = addrs.length > 0;
       } catch (err) {
-        if (attempt === 4) log.warn({ event: 'seed-unresolved', seed: s, err: (err as Error).message }, `cannot resolve seed ${s}: ${(err as Error).message}`);
+        if (attempt === attempts - 1) log.warn({ event: 'seed-unresolved', seed: s, err: (err as Error).message }, `cannot resolve seed ${s}: ${(err as Error).message}`);
         else await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
       }
     }
   }
-  if (join.length > 0 && out.length === 0) throw new Error(`none of the seeds (--join ${join.join(',')}) could be resolved`);
   return out;
 }
 

@@ -225,7 +225,7 @@ export class LocalApi {
    * founder of a cluster nobody has joined yet: it can answer for every name it holds).
    */
   ready(): boolean {
-    if (!this.node.joined) return false;
+    if (!this.node.joined || !this.node.synced) return false;
     if (this.opts.groups === 1 || this.opts.founder) return true;
     return this.contacts().length > 0;
   }

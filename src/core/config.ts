@@ -80,8 +80,13 @@ export interface KelipsConfig {
   lookupDeadlineMs: number;
   /** Forwarding budget of "who is a contact of group G?" requests. */
   contactRequestTtl: number;
-  /** Seeds tried again this often (ms) until one answers. */
+  /** Seeds tried again this often (ms) at first; the wait doubles after every unanswered round of all seeds. */
   joinRetryMs: number;
+  /**
+   * Longest wait (ms) between join attempts while no seed answers. 30 s: a node started before its seeds (a whole
+   * cluster booting) joins within 30 s of the first seed coming up, at one datagram per 30 s per waiting node.
+   */
+  joinRetryMaxMs: number;
 
   // Limits: every table and queue has one, and what does not fit is dropped and counted.
   /** Members in the affinity group view (live + suspect). */
@@ -130,6 +135,7 @@ export const DEFAULTS: Readonly<KelipsConfig> = Object.freeze({
   lookupDeadlineMs: 3000,
   contactRequestTtl: 3,
   joinRetryMs: 2000,
+  joinRetryMaxMs: 30_000,
   viewMax: 4096,
   tombstonesMax: 4096,
   filetuplesMax: 1_000_000,
@@ -150,6 +156,7 @@ export const PRESETS: Readonly<Record<'lan' | 'local', Partial<KelipsConfig>>> =
     requestTimeoutMs: 150,
     lookupDeadlineMs: 2000,
     joinRetryMs: 500,
+    joinRetryMaxMs: 5000,
   },
 });
 
@@ -189,6 +196,7 @@ const RULES: Record<keyof KelipsConfig, Rule> = {
   lookupDeadlineMs: int(10, 600_000),
   contactRequestTtl: int(0, 16),
   joinRetryMs: int(50, 600_000),
+  joinRetryMaxMs: int(50, 3_600_000),
   viewMax: int(2, 1_000_000),
   tombstonesMax: int(1, 1_000_000),
   filetuplesMax: int(1, 100_000_000),
@@ -224,6 +232,8 @@ export function resolveConfig(overrides: Partial<KelipsConfig> = {}, preset: key
   if (cfg.failMult <= cfg.suspectMult) throw new ConfigError('failMult', `must be greater than suspectMult (${cfg.suspectMult})`);
   if (cfg.filetupleRefreshMs >= cfg.filetupleTtlMs)
     throw new ConfigError('filetupleRefreshMs', `must be less than filetupleTtlMs (${cfg.filetupleTtlMs})`);
+  if (cfg.joinRetryMaxMs < cfg.joinRetryMs)
+    throw new ConfigError('joinRetryMaxMs', `must be at least joinRetryMs (${cfg.joinRetryMs})`);
   if (cfg.lookupDeadlineMs < cfg.requestTimeoutMs)
     throw new ConfigError('lookupDeadlineMs', `must be at least requestTimeoutMs (${cfg.requestTimeoutMs})`);
   return Object.freeze(cfg);
@@ -243,7 +253,17 @@ export interface Timeouts {
   heartbeats: number;
   /** A tuple older than this (2 * L(G) rounds: gossip's time to spread it) is compared by anti-entropy. */
   settleMs: number;
+  /**
+   * How long a node that found no member holding its group's state waits, after asking every owner to re-publish
+   * (join.ts), before it answers "not found" on its own: the last of its reset announcements
+   * ((RESET_ANNOUNCES - 1) rounds), one publish by each owner with its retries (lookupDeadlineMs), and gossip's time
+   * to spread what arrived at another member of the group (settleMs). lan, k = 2: 2 + 3 + 4 = 9 s.
+   */
+  recoverMs: number;
 }
+
+/** Rounds in which a recovering node announces that its group lost its state (each announcement may be lost). */
+export const RESET_ANNOUNCES = 3;
 
 /** L(G) as the nodes use it: for `groupSize` members, counted as at least k (see `timeouts`). */
 export function groupRounds(cfg: Readonly<KelipsConfig>, groupSize: number): number {
@@ -269,5 +289,6 @@ export function timeouts(cfg: Readonly<KelipsConfig>, groupSize: number): Timeou
     retransmits: cfg.retransmitMult * l,
     heartbeats: cfg.heartbeatMult * l,
     settleMs: 2 * l * cfg.gossipIntervalMs,
+    recoverMs: (RESET_ANNOUNCES - 1) * cfg.gossipIntervalMs + cfg.lookupDeadlineMs + 2 * l * cfg.gossipIntervalMs,
   };
 }

@@ -62,14 +62,15 @@ export const BODY_FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
   [MessageType.JoinRequest]: ['id'],
   [MessageType.JoinReply]: ['id', 'members', 'foreign', 'chunk', 'chunks'],
   [MessageType.SyncRequest]: ['id', 'digests', 'wantMembers'],
-  [MessageType.SyncChunk]: ['id', 'members', 'tuples', 'want', 'last'],
+  [MessageType.SyncChunk]: ['id', 'members', 'tuples', 'want', 'last', 'authoritative'],
   [MessageType.LookupRequest]: ['id', 'name'],
   [MessageType.LookupReply]: ['id', 'status', 'locations'],
   [MessageType.PublishRequest]: ['id', 'tuple'],
-  [MessageType.PublishAck]: ['id', 'accepted'],
+  [MessageType.PublishAck]: ['id', 'accepted', 'groupSize'],
   [MessageType.ContactRequest]: ['id', 'group', 'origin', 'ttl'],
   [MessageType.ContactReply]: ['id', 'group', 'candidates'],
   [MessageType.Leave]: [],
+  [MessageType.GroupReset]: ['group', 'origin', 'originIncarnation', 'forwarded'],
 };
 
 /** Items in a datagram of each message type (header included), indexed by type; 0 for other numbers. */
@@ -144,7 +145,8 @@ export function messageToArray(m: Message): unknown[] {
       for (let i = 0; i < w.length; i++)
         if (!isIntIn(w[i], 0, DIGESTS_MAX - 1)) throw encodeError(`want[${i}]`, w[i], `a bucket id 0..${DIGESTS_MAX - 1}`);
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
-        encodeMembers(m.members, 'members'), encodeTuples(m.tuples, 'tuples'), w, encBool(m.last, 'last')];
+        encodeMembers(m.members, 'members'), encodeTuples(m.tuples, 'tuples'), w, encBool(m.last, 'last'),
+        encBool(m.authoritative, 'authoritative')];
     }
     case MessageType.LookupRequest:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
@@ -163,7 +165,7 @@ export function messageToArray(m: Message): unknown[] {
         encodeTuple(m.tuple, 'tuple')];
     case MessageType.PublishAck:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
-        encBool(m.accepted, 'accepted')];
+        encBool(m.accepted, 'accepted'), encUint(m.groupSize, 'groupSize')];
     case MessageType.ContactRequest:
       if (!isIntIn(m.ttl, 0, CONTACT_TTL_MAX)) throw encodeError('ttl', m.ttl, `an integer 0..${CONTACT_TTL_MAX}`);
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
@@ -173,6 +175,9 @@ export function messageToArray(m: Message): unknown[] {
         encGroup(m.group, m.groups), encodeMembers(m.candidates, 'candidates')];
     case MessageType.Leave:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat];
+    case MessageType.GroupReset:
+      return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encGroup(m.group, m.groups),
+        encAddress(m.origin, 'origin'), encUint(m.originIncarnation, 'originIncarnation'), encBool(m.forwarded, 'forwarded')];
     default:
       throw encodeError('type', (m as { type: unknown }).type, 'a MessageType');
   }
@@ -292,8 +297,10 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
         if (!isIntIn(want[i], 0, DIGESTS_MAX - 1)) return fail(`want[${i}]`, `${show(want[i])}, not a bucket id 0..255`);
       const last: unknown = a[11];
       if (!isBool(last)) return notBool('last', last);
+      const authoritative: unknown = a[12];
+      if (!isBool(authoritative)) return notBool('authoritative', authoritative);
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
-        id, members, tuples, want: want as number[], last };
+        id, members, tuples, want: want as number[], last, authoritative };
     }
     case MessageType.LookupRequest: {
       const id: unknown = a[7];
@@ -329,8 +336,10 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
       if (!isUint(id)) return notUint('id', id);
       const accepted: unknown = a[8];
       if (!isBool(accepted)) return notBool('accepted', accepted);
+      const groupSize: unknown = a[9];
+      if (!isUint(groupSize)) return notUint('groupSize', groupSize);
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
-        id, accepted };
+        id, accepted, groupSize };
     }
     case MessageType.ContactRequest: {
       const id: unknown = a[7];
@@ -356,6 +365,18 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
     }
     case MessageType.Leave:
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat };
+    case MessageType.GroupReset: {
+      const group: unknown = a[7];
+      if (!isIntIn(group, 0, hGroups - 1)) return fail('group', `${show(group)}, not a group 0..${hGroups - 1}`);
+      const origin = wireAddress(a[8]);
+      if (origin === null) return failAddress('origin', a[8]);
+      const originIncarnation: unknown = a[9];
+      if (!isUint(originIncarnation)) return notUint('originIncarnation', originIncarnation);
+      const forwarded: unknown = a[10];
+      if (!isBool(forwarded)) return notBool('forwarded', forwarded);
+      return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
+        group, origin, originIncarnation, forwarded };
+    }
     default:
       return fail('type', `${show(type)}, not a message type`);
   }

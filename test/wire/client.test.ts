@@ -43,11 +43,11 @@ describe('client messages round-trip', () => {
   });
 
   it('have no cluster/groups header: [version, type, id, op, ...]', () => {
-    expect(encode(requests[0]!).toString('hex')).toBe('85' + '01' + '1820' + '00' + '01' + '6161');
+    expect(encode(requests[0]!).toString('hex')).toBe('85' + '02' + '1820' + '00' + '01' + '6161');
     expect(encode({ type: REQ, id: 9, op: ClientOp.Members, group: null, chunk: 1 }).toString('hex')).toBe(
-      '86' + '01' + '1820' + '09' + '04' + 'f6' + '01',
+      '86' + '02' + '1820' + '09' + '04' + 'f6' + '01',
     );
-    expect(encode(replies[12]!).toString('hex')).toBe('88' + '01' + '1821' + '07' + '01' + '02' + '00' + '01' + 'f6');
+    expect(encode(replies[12]!).toString('hex')).toBe('88' + '02' + '1821' + '07' + '01' + '02' + '00' + '01' + 'f6');
   });
 
   it('errorReply echoes id and op, cuts the message to 256 units without splitting a surrogate pair', () => {
