@@ -3,7 +3,6 @@
  * and kelips-ctl's client messages together, and stops them in order (graceful leave first).
  */
 import { randomBytes } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { KelipsNode } from '../core/node.js';
@@ -20,6 +19,7 @@ import { LocalApi } from './localapi.js';
 import { eventLogger, type Logger } from './logger.js';
 import { AgentMetrics } from './metrics.js';
 import { DataDir, DataDirError } from './persistence.js';
+import { hasSeedNames, resolveSeeds } from './seeds.js';
 import { version } from './version.js';
 
 export interface Agent {
@@ -79,8 +79,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     const logEvent = eventLogger(log);
     let resolving = false;
     const reresolveSeeds = (): void => {
-      const names = config.join.some((j) => (parseHostPort(j, { allowHostname: true }) as { family: number }).family === 0);
-      if (resolving || !names) return;
+      if (resolving || !hasSeedNames(config.join)) return;
       resolving = true;
       resolveSeeds(config.join, family, log, 1)
         .then((fresh) => {
@@ -125,6 +124,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       startedAt,
       inflightMax: core.pendingMax,
       founder,
+      resolveSeed: (text) => resolveSeeds([text], family, log, 1),
       onPersistError: (err) => log.error({ event: 'persist-failed', err: err.message }, `cannot save published tuples: ${err.message}`),
     });
     const theApi = api;
@@ -243,37 +243,6 @@ function firstInterfaceAddress(family: 4 | 6): string | null {
   }
   if (family === 6) return firstInterfaceAddress(4);
   return null;
-}
-
-/**
- * Seeds as canonical addresses; host names resolved (every address of a name), each tried `attempts` times. Names
- * that do not resolve are left out (and logged): the node waits for them, re-resolving when its joins go unanswered.
- */
-async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger, attempts: number): Promise<string[]> {
-  const out: string[] = [];
-  for (const s of join) {
-    const p = parseHostPort(s, { allowHostname: true }) as { host: string; port: number; family: number };
-    if (p.family !== 0) {
-      const c = canonicaliseAddress(formatHostPort(p.host, p.port));
-      if (c !== null) out.push(c);
-      continue;
-    }
-    let resolved = false;
-    for (let attempt = 0; attempt < attempts && !resolved; attempt++) {
-      try {
-        const addrs = await dnsLookup(p.host, { all: true, family: family === 6 ? 0 : 4 });
-        for (const a of addrs) {
-          const c = canonicaliseAddress(formatHostPort(a.address, p.port));
-          if (c !== null && !out.includes(c)) out.push(c);
-        }
-        resolved = addrs.length > 0;
-      } catch (err) {
-        if (attempt === attempts - 1) log.warn({ event: 'seed-unresolved', seed: s, err: (err as Error).message }, `cannot resolve seed ${s}: ${(err as Error).message}`);
-        else await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
-      }
-    }
-  }
-  return out;
 }
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

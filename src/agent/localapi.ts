@@ -25,6 +25,7 @@ export interface ApiNode {
   lookup(name: string, now: number): number;
   publish(name: string, location: string, now: number): number;
   unpublish(name: string, now: number): number;
+  join(seeds: readonly Address[], now: number): void;
   members(now: number): MemberView[];
   contacts(now: number): ContactView[];
   tuples(now: number): StoredTupleView[];
@@ -76,6 +77,8 @@ export interface LocalApiOptions {
   inflightMax: number;
   /** No seeds were given: this node founded the cluster and is ready alone. */
   founder: boolean;
+  /** Addresses of a seed's text (`host:port`, names resolved), for `join`. */
+  resolveSeed?: (text: string) => Promise<string[]>;
   /** A persistence failure (logged by the caller). */
   onPersistError?: (err: Error) => void;
 }
@@ -120,6 +123,28 @@ export class LocalApi {
   unpublish(name: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
     this.mutate((now) => this.node.unpublish(name, now), cb);
+  }
+
+  /**
+   * Join the cluster of the node at `seed` (host:port, names resolved): each address it resolves to is sent a
+   * join request. Two clusters of the same name and k merge this way.
+   */
+  join(seed: unknown, cb: Callback<string[]>): void {
+    if (typeof seed !== 'string' || seed === '') return cb(new ApiError('bad_request', 'seed must be a non-empty host:port'));
+    if (this.opts.resolveSeed === undefined) return cb(new ApiError('unavailable', 'this agent cannot resolve seeds'));
+    this.opts.resolveSeed(seed).then(
+      (addrs) => {
+        const others = addrs.filter((a) => a !== this.node.address);
+        if (others.length === 0) return cb(new ApiError('bad_request', `seed ${seed} does not resolve to another node's address`));
+        try {
+          this.driver.run((now) => this.node.join(others, now));
+          cb(null, others);
+        } catch (err) {
+          cb(asApiError(err));
+        }
+      },
+      (err: Error) => cb(new ApiError('bad_request', `seed ${seed}: ${err.message}`)),
+    );
   }
 
   /** Run a publish/unpublish; answer when both the core's result and the data dir write are in. */

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { PRESETS, resolveConfig, ConfigError, type KelipsConfig } from '../core/config.js';
 import { LookupStatus, MemberState } from '../core/types.js';
-import { ClientCode, ClientOp, type ContactRow, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
+import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { CtlClient, NoAnswerError, RefusedError, okOrThrow } from './client.js';
 import { plan } from './plan.js';
 import { formatBytes, formatDuration, renderPairs, renderTable } from './table.js';
@@ -35,6 +35,7 @@ Commands:
   contacts                     the agent's contacts in the other groups
   status                       node, group, view and contact counts, tuples, uptime
   ping                         is the agent there? (its address, cluster, k, group, incarnation)
+  join HOST:PORT               make the agent join the cluster of the node at HOST:PORT (merges two clusters)
   plan --nodes N --files F     recommend k; estimate per-node memory and background bandwidth
   help [COMMAND]               this help, or a command's
 
@@ -57,7 +58,15 @@ Exit status: 0 found, 1 not found (a member of NAME's group answered that it has
 
 Makes the agent the owner of the tuple NAME -> LOCATION (default LOCATION: the agent's advertised address). The
 agent stores it in NAME's group, keeps it in its data dir and refreshes it for as long as it runs, restarts
-included. Prints "stored" (NAME's group confirmed) or "queued" (not confirmed yet; the agent keeps retrying).`,
+included. Prints "stored" once min(2, group size) members of NAME's group hold it, with how many do (a single
+copy when the group has one member, or when a second could not be confirmed in time), or "queued" (not confirmed
+yet; the agent keeps retrying).`,
+  join: `Usage: kelips-ctl [--node HOST:PORT] join SEED [--json]
+
+Asks the agent to join the cluster of the node at SEED (host:port; a name is resolved by the agent). The agent
+sends it a join request and learns its members and contacts; gossip then merges the two views, and anti-entropy
+the two groups' filetuples. Use it to merge two clusters of the same name and k that were started apart (check
+with kelips-ctl status and members a few rounds later). Exit 3 when the agent does not answer.`,
   unpublish: `Usage: kelips-ctl [--node HOST:PORT] unpublish NAME [--json]
 
 Withdraws the agent's tuple for NAME (a versioned tombstone that replaces it in NAME's group).`,
@@ -95,6 +104,7 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   contacts: [],
   status: [],
   ping: [],
+  join: [],
   plan: ['nodes', 'files', 'groups', 'name-bytes', 'location-bytes', 'preset', 'gossip-interval-ms', 'contacts-per-group'],
   help: [],
 };
@@ -106,10 +116,18 @@ const POSITIONALS: Record<string, [number, number]> = {
   contacts: [0, 0],
   status: [0, 0],
   ping: [0, 0],
+  join: [1, 1],
   plan: [0, 0],
   help: [0, 1],
 };
-const ARGUMENT_NAMES: Record<string, string> = { lookup: 'NAME', publish: 'NAME [LOCATION]', unpublish: 'NAME', help: '[COMMAND]' };
+const ARGUMENT_NAMES: Record<string, string> = { lookup: 'NAME', publish: 'NAME [LOCATION]', unpublish: 'NAME', join: 'SEED', help: '[COMMAND]' };
+
+/** "2 members" / "1 member only (the group has 1)" / "1 member only (a second of 4 did not confirm in time)". */
+function copies(replicas: number, groupSize: number): string {
+  if (replicas >= 2) return `${replicas} members`;
+  if (groupSize <= 1) return `1 member only (its group has 1 member)`;
+  return `1 member only (a second of its ${groupSize} members did not confirm in time)`;
+}
 
 export async function runCtl(argv: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
   let parsed;
@@ -241,12 +259,19 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
           ? await client.request<PublishClientReply>({ op: ClientOp.Publish, name, location: location! })
           : await client.request<PublishClientReply>({ op: ClientOp.Unpublish, name });
       const p = (okOrThrow(a.reply) as PublishClientReply).payload;
-      if (json) io.out(JSON.stringify({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, latencyMs: p.latencyMs }));
+      if (json) io.out(JSON.stringify({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, replicas: p.replicas, groupSize: p.groupSize, latencyMs: p.latencyMs }));
       else
         io.out(
           `${command === 'publish' ? `published ${name} -> ${location}` : `unpublished ${name}`}: ` +
-            (p.status === 'stored' ? `stored at ${p.storedAt ?? '-'} (${formatDuration(p.latencyMs)})` : 'queued: not confirmed yet, the agent keeps retrying'),
+            (p.status === 'stored' ? `stored on ${copies(p.replicas, p.groupSize)}, first at ${p.storedAt ?? '-'} (${formatDuration(p.latencyMs)})` : 'queued: not confirmed yet, the agent keeps retrying'),
         );
+      return EXIT.ok;
+    }
+    case 'join': {
+      const a = await client.request<JoinClientReply>({ op: ClientOp.Join, seed: args[0]! });
+      const seeds = (okOrThrow(a.reply) as JoinClientReply).payload.seeds;
+      if (json) io.out(JSON.stringify({ seed: args[0], sentTo: seeds }));
+      else io.out(`asked ${seeds.join(', ')} to let ${client.node} join; views merge over the next rounds (see kelips-ctl status)`);
       return EXIT.ok;
     }
     case 'members': {
