@@ -12,8 +12,10 @@
  *    its contacts in every other group (and to its own group), in RESET_ANNOUNCES rounds; each contact forwards it
  *    once to its group, and every owner that hears it re-publishes what it owns in this group at once. After
  *    `recoverMs` (enough for the last announcement, one publish with retries, and gossip inside the group) the
- *    owners' tuples are back and the node holds the state. A member that answers as authoritative meanwhile ends
- *    the wait at once.
+ *    owners' tuples are back and the node holds the state. Meanwhile it pulls from a member every round: one that
+ *    holds the state ends the wait at once. A puller that finds a member recovering waits for it (one
+ *    announcement per group, not one per member, when a whole group starts together), and announces itself only
+ *    if no member holds the state when its own wait ends.
  * Until then the node answers a lookup "found" when it has a copy (a copy is never wrong news) and "not ready"
  * otherwise, so the asker tries another member and, failing all, says "unavailable" - never a wrong "not found".
  */
@@ -33,7 +35,7 @@ import type {
   SyncChunkMessage,
   SyncRequestMessage,
 } from './types.js';
-import { MemberState, MessageType } from './types.js';
+import { MemberState, MessageType, SyncAuthority } from './types.js';
 import { entryOf } from './view.js';
 import { learnAll } from './membership.js';
 import { mergeTuple } from './publish.js';
@@ -160,31 +162,47 @@ export function syncTimedOut(s: NodeState, now: number): void {
   else startSync(s, now, tries);
 }
 
-/** No member holds the group's state: ask the owners to re-publish, and wait for them (see the file's header). */
-export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | 'no-authoritative-member'): void {
+/**
+ * No member holds the group's state: ask the owners to re-publish and wait for them (`announcing`), or wait for a
+ * member that is already doing so (see the file's header).
+ */
+export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | 'no-authoritative-member' | 'member-recovering'): void {
   s.sync = null;
   if (s.isSynced || s.recovery !== null) return;
-  s.recovery = { until: now + s.t.recoverMs, announces: 0, nextAt: now, syncId: -1 };
+  s.recovery = { until: now + s.t.recoverMs, announcing: reason !== 'member-recovering', announces: 0, nextAt: now, syncId: -1 };
   s.event({ type: 'recovering', reason, untilMs: Math.round(s.t.recoverMs), tuples: s.store.size });
   recoveryTick(s, now);
 }
 
-/** Due at `recovery.nextAt`: the next announcement (and a pull from a member, in case one holds the state now). */
+/** Once a round while recovering: announce (the first RESET_ANNOUNCES rounds) and pull from a member. */
 export function recoveryTick(s: NodeState, now: number): void {
   const r = s.recovery;
   if (r === null || now < r.nextAt) return;
-  if (now >= r.until) return markSynced(s, s.address, s.store.size, s.view.size, 'recovered');
-  r.announces++;
-  r.nextAt = r.announces < RESET_ANNOUNCES ? now + s.cfg.gossipIntervalMs : r.until;
-  const reset: GroupResetMessage = { type: MessageType.GroupReset, ...s.header(), group: s.group, origin: s.address, originIncarnation: s.inc, forwarded: false };
-  for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group) for (const a of s.contactTable.contactAddrs(g)) s.send(a, reset);
-  const inGroup: GroupResetMessage = { ...reset, forwarded: true };
-  for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, inGroup);
+  if (now >= r.until) {
+    if (r.announcing) return markSynced(s, s.address, s.store.size, s.view.size, 'recovered');
+    // The member we waited for never came to hold the state (it died, or we never heard it): ask the owners ourselves.
+    s.recovery = null;
+    return beginRecovery(s, now, 'no-authoritative-member');
+  }
+  r.nextAt = Math.min(now + s.cfg.gossipIntervalMs, r.until);
+  if (r.announcing && r.announces < RESET_ANNOUNCES) {
+    r.announces++;
+    const reset: GroupResetMessage = { type: MessageType.GroupReset, ...s.header(), group: s.group, origin: s.address, originIncarnation: s.inc, forwarded: false };
+    for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group) for (const a of s.contactTable.contactAddrs(g)) s.send(a, reset);
+    const inGroup: GroupResetMessage = { ...reset, forwarded: true };
+    for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, inGroup);
+  }
   const peer = s.view.randomAlive(s.rng, 1)[0];
   if (peer !== undefined) {
     r.syncId = s.nextId++;
     sendSyncRequest(s, peer.addr, r.syncId);
   }
+}
+
+/** What this node tells a puller about its hold on the group's state. */
+function authorityOf(s: NodeState): SyncAuthority {
+  if (s.isSynced) return SyncAuthority.Holds;
+  return s.recovery !== null && s.recovery.announcing ? SyncAuthority.Recovering : SyncAuthority.None;
 }
 
 /**
@@ -201,14 +219,20 @@ export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number):
     if (seen === undefined && s.resetsSeen.size >= RESETS_SEEN_MAX) s.resetsSeen.delete(s.resetsSeen.keys().next().value!);
     seen = { incarnation: msg.originIncarnation, forwardedAt: -Infinity };
     s.resetsSeen.set(msg.origin, seen);
-    let republished = 0;
-    for (const own of s.own.owned()) {
-      if (groupOfName(own.name, s.cfg.groups) !== msg.group || own.dueAt <= now) continue;
-      s.own.schedule(own, now);
-      republished++;
+    // Several members of one group recovering at once each announce: one re-publication serves them all (what
+    // reaches one member reaches the others by gossip), so a group is re-published at most once per settleMs.
+    if (now - (s.republishedAt[msg.group] ?? -Infinity) < s.t.settleMs) s.drop('reset-rate');
+    else {
+      s.republishedAt[msg.group] = now;
+      let republished = 0;
+      for (const own of s.own.owned()) {
+        if (groupOfName(own.name, s.cfg.groups) !== msg.group || own.dueAt <= now) continue;
+        s.own.schedule(own, now);
+        republished++;
+      }
+      s.counters.groupResets++;
+      s.event({ type: 'group-reset', group: msg.group, origin: msg.origin, republished });
     }
-    s.counters.groupResets++;
-    s.event({ type: 'group-reset', group: msg.group, origin: msg.origin, republished });
   }
   if (msg.forwarded || msg.group === s.group || msg.from !== msg.origin) return;
   if (now - seen!.forwardedAt < s.cfg.gossipIntervalMs / 2) return s.drop('reset-rate');
@@ -247,7 +271,7 @@ export function onSyncRequest(s: NodeState, msg: SyncRequestMessage, now: number
     for (const m of s.view.all()) if (m.state === MemberState.Alive && m.addr !== msg.from) members.push(entryOf(m, now));
   }
   const tuples = want.size > 0 ? s.store.entriesOfBuckets(want, now) : [];
-  for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, members, tuples, [...want], s.isSynced)) s.send(msg.from, chunk);
+  for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, members, tuples, [...want], authorityOf(s))) s.send(msg.from, chunk);
 }
 
 export function onSyncChunk(s: NodeState, msg: SyncChunkMessage, now: number): void {
@@ -258,13 +282,14 @@ export function onSyncChunk(s: NodeState, msg: SyncChunkMessage, now: number): v
     // The peer found differences: push our side of those buckets (no `want`, so this never ping-pongs).
     const buckets = new Set(msg.want.filter((b) => b < s.store.digests.length));
     const tuples = s.store.entriesOfBuckets(buckets, now);
-    if (tuples.length > 0) for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, [], tuples, [], s.isSynced)) s.send(msg.from, chunk);
+    if (tuples.length > 0) for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, [], tuples, [], authorityOf(s))) s.send(msg.from, chunk);
   }
   if (!msg.last || s.isSynced) return;
   const pulling = s.sync !== null && s.sync.id === msg.id;
   if (!pulling && !(s.recovery !== null && s.recovery.syncId === msg.id)) return;
-  if (msg.authoritative) return markSynced(s, msg.from, s.store.size, s.view.size, 'pulled');
+  if (msg.authority === SyncAuthority.Holds) return markSynced(s, msg.from, s.store.size, s.view.size, 'pulled');
   if (!pulling) return;
+  if (msg.authority === SyncAuthority.Recovering) return beginRecovery(s, now, 'member-recovering');
   // It does not hold the state either: ask another member (or recover when none is left).
   s.syncNotAuthoritative.add(msg.from);
   const tries = s.sync!.tries;

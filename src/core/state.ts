@@ -43,6 +43,11 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freez
  */
 export interface Recovery {
   until: number;
+  /**
+   * This node asked the owners to re-publish (GroupReset). A node that found a member already doing so waits for
+   * that member instead (not announcing); if no member holds the state by `until`, it announces itself.
+   */
+  announcing: boolean;
   /** Reset announcements sent so far (at most RESET_ANNOUNCES), and when the next is due. */
   announces: number;
   nextAt: number;
@@ -84,6 +89,8 @@ export class NodeState {
   readonly syncNotAuthoritative = new Set<Address>();
   /** Group resets acted on: origin -> the incarnation it recovered in, and when copies were last forwarded. */
   readonly resetsSeen = new Map<Address, { incarnation: number; forwardedAt: number }>();
+  /** When this node last re-published what it owns in each group because of a group reset (one slot per group). */
+  readonly republishedAt: Float64Array;
   /** The join state transfer in progress (id -1: waiting to know any member of our group). */
   sync: { id: number; peer: Address; timeoutAt: number; tries: number } | null = null;
   round = 0;
@@ -110,6 +117,7 @@ export class NodeState {
     );
     this.store = new TupleStore(cfg.filetuplesMax, cfg.locationsPerNameMax, cfg.syncBuckets, cfg.filetupleRefreshMs / 2, cfg.filetupleTtlMs);
     this.queue = new BroadcastQueue(cfg.broadcastQueueMax);
+    this.republishedAt = new Float64Array(cfg.groups).fill(-Infinity);
     this.pending = new PendingTable(cfg.pendingMax);
     this.own = new PublishedTable(cfg.publishedMax);
     this.t = timeouts(cfg, 1);

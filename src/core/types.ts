@@ -136,11 +136,17 @@ export interface SyncChunkMessage extends Header {
   want: number[];
   /** True on the last chunk of this reply. */
   last: boolean;
-  /**
-   * The responder holds its group's state (see join.ts): a joiner that pulled from it may answer "not found". A
-   * responder that is itself recovering says false, and the joiner looks further.
-   */
-  authoritative: boolean;
+  /** Whether the responder holds its group's state (see join.ts): only then may a puller answer "not found". */
+  authority: SyncAuthority;
+}
+
+export enum SyncAuthority {
+  /** Still joining: the puller asks another member. */
+  None = 0,
+  /** Holds the group's state: the puller now holds it too. */
+  Holds = 1,
+  /** Recovering it (it asked the owners to re-publish): the puller waits for it instead of asking them again. */
+  Recovering = 2,
 }
 
 export interface LookupRequestMessage extends Header {
@@ -261,7 +267,7 @@ export type CoreEvent =
   | { type: 'contact-replaced'; group: number; old: Address; addr: Address | null; reason: ContactReplaceReason }
   | { type: 'joined'; viaSeed: Address; members: number }
   | { type: 'synced'; from: Address; tuples: number; members: number; how: SyncedHow }
-  | { type: 'recovering'; reason: 'no-member' | 'no-authoritative-member'; untilMs: number; tuples: number }
+  | { type: 'recovering'; reason: 'no-member' | 'no-authoritative-member' | 'member-recovering'; untilMs: number; tuples: number }
   | { type: 'group-reset'; group: number; origin: Address; republished: number }
   | { type: 'join-pending'; attempts: number; waitedMs: number; seeds: number }
   | { type: 'incarnation-bumped'; incarnation: number; reason: 'declared-dead' }

@@ -9,10 +9,10 @@
  *
  * Body rules beyond those of fields.ts: digests 1..256 uint32s; want: at most 256 bucket ids 0..255; group <
  * groups (so at most 65534); ttl 0..16; chunk < chunks <= 65535; LookupReply status 1..3 (Unavailable never
- * travels), with at least one location when Found and none otherwise.
+ * travels), with at least one location when Found and none otherwise; SyncChunk authority 0..2.
  */
 import type { Header, Message } from '../core/types.js';
-import { LookupStatus, MessageType } from '../core/types.js';
+import { LookupStatus, MessageType, SyncAuthority } from '../core/types.js';
 import {
   bad,
   decodeGone,
@@ -62,7 +62,7 @@ export const BODY_FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
   [MessageType.JoinRequest]: ['id'],
   [MessageType.JoinReply]: ['id', 'members', 'foreign', 'chunk', 'chunks'],
   [MessageType.SyncRequest]: ['id', 'digests', 'wantMembers'],
-  [MessageType.SyncChunk]: ['id', 'members', 'tuples', 'want', 'last', 'authoritative'],
+  [MessageType.SyncChunk]: ['id', 'members', 'tuples', 'want', 'last', 'authority'],
   [MessageType.LookupRequest]: ['id', 'name'],
   [MessageType.LookupReply]: ['id', 'status', 'locations'],
   [MessageType.PublishRequest]: ['id', 'tuple'],
@@ -108,6 +108,12 @@ function encGroup(group: unknown, groups: number): number {
   return group;
 }
 
+function encAuthority(a: unknown): SyncAuthority {
+  if (a !== SyncAuthority.None && a !== SyncAuthority.Holds && a !== SyncAuthority.Recovering)
+    throw encodeError('authority', a, '0 (none), 1 (holds) or 2 (recovering)');
+  return a;
+}
+
 function encChunk(chunk: unknown, chunks: unknown): void {
   if (!isIntIn(chunks, 1, CHUNKS_MAX)) throw encodeError('chunks', chunks, `an integer 1..${CHUNKS_MAX}`);
   if (!isIntIn(chunk, 0, chunks - 1)) throw encodeError('chunk', chunk, `an integer 0..${chunks - 1} (chunks - 1)`);
@@ -146,7 +152,7 @@ export function messageToArray(m: Message): unknown[] {
         if (!isIntIn(w[i], 0, DIGESTS_MAX - 1)) throw encodeError(`want[${i}]`, w[i], `a bucket id 0..${DIGESTS_MAX - 1}`);
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
         encodeMembers(m.members, 'members'), encodeTuples(m.tuples, 'tuples'), w, encBool(m.last, 'last'),
-        encBool(m.authoritative, 'authoritative')];
+        encAuthority(m.authority)];
     }
     case MessageType.LookupRequest:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
@@ -297,10 +303,11 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
         if (!isIntIn(want[i], 0, DIGESTS_MAX - 1)) return fail(`want[${i}]`, `${show(want[i])}, not a bucket id 0..255`);
       const last: unknown = a[11];
       if (!isBool(last)) return notBool('last', last);
-      const authoritative: unknown = a[12];
-      if (!isBool(authoritative)) return notBool('authoritative', authoritative);
+      const authority: unknown = a[12];
+      if (authority !== SyncAuthority.None && authority !== SyncAuthority.Holds && authority !== SyncAuthority.Recovering)
+        return fail('authority', `${show(authority)}, not 0 (none), 1 (holds) or 2 (recovering)`);
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
-        id, members, tuples, want: want as number[], last, authoritative };
+        id, members, tuples, want: want as number[], last, authority };
     }
     case MessageType.LookupRequest: {
       const id: unknown = a[7];

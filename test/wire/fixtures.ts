@@ -8,7 +8,7 @@ import type {
   Message,
   TupleEntry,
 } from '../../src/core/types.js';
-import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
+import { GoneReason, LookupStatus, MessageType, SyncAuthority } from '../../src/core/types.js';
 
 export const V4 = '10.1.2.3:7946';
 export const V4B = '192.168.100.200:65535';
@@ -58,8 +58,8 @@ export function everyMessage(from: string, other: string): Message[] {
     { ...h, type: MessageType.JoinReply, id: 17, members: [], foreign: [], chunk: 65534, chunks: 65535 },
     { ...h, type: MessageType.SyncRequest, id: 5, digests: [0, 1, U32, 123456], wantMembers: true },
     { ...h, type: MessageType.SyncRequest, id: 5, digests: new Array<number>(256).fill(U32), wantMembers: false },
-    { ...h, type: MessageType.SyncChunk, id: 6, members: [member(other)], tuples: [tuple()], want: [0, 255], last: true, authoritative: true },
-    { ...h, type: MessageType.SyncChunk, id: 6, members: [], tuples: [], want: [], last: false, authoritative: false },
+    { ...h, type: MessageType.SyncChunk, id: 6, members: [member(other)], tuples: [tuple()], want: [0, 255], last: true, authority: SyncAuthority.Holds },
+    { ...h, type: MessageType.SyncChunk, id: 6, members: [], tuples: [], want: [], last: false, authority: SyncAuthority.Recovering },
     { ...h, type: MessageType.LookupRequest, id: 8, name: 'a' },
     { ...h, type: MessageType.LookupRequest, id: 8, name: 'ñ'.repeat(1024) },
     { ...h, type: MessageType.LookupReply, id: 9, status: LookupStatus.Found,
