@@ -18,6 +18,7 @@ import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
 import { eventLogger, type Logger } from './logger.js';
+import { watchGroupHealth } from './group-health.js';
 import { AgentMetrics } from './metrics.js';
 import { DataDir, DataDirError } from './persistence.js';
 import { version } from './version.js';
@@ -143,6 +144,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     }
 
     driver.start();
+    const stopGroupHealth = watchGroupHealth({ members: () => theApi.members(), group: () => node.group, now: () => driver.now(), log });
     const b = transport.buffers;
     log.info(
       {
@@ -175,6 +177,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        stopGroupHealth();
         driver.run((now) => node.leave(now));
         driver.stop();
         theApi.abortAll('the agent is stopping');
