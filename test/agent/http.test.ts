@@ -103,6 +103,21 @@ describe('readiness: joined, synced and a live contact for every other group', (
   });
 });
 
+describe('one meaning of ready, in the code and in both documents', () => {
+  const DEFINITION =
+    "**Ready** (`/readyz` 200, `kelips_node_ready` 1, `ready` in `/v1/status`): the node has joined the cluster, holds its affinity group's state (pulled from a member that had it, or restored), and has a live contact for every other group. Otherwise `/readyz` answers 503 and its body names what is missing";
+  const flat = (path: string) => readFileSync(join(__dirname, '..', '..', path), 'utf8').replace(/\s+/g, ' ');
+  for (const doc of ['docs/AGENT.md', 'deploy/README.md'])
+    it(`${doc} gives the definition, word for word`, () => expect(flat(doc)).toContain(DEFINITION));
+
+  it('the conditions the documents name are the ones /readyz reports', () => {
+    const all = readiness({ joined: false, synced: false, groups: 2, ownGroup: 0, contactsByGroup: new Map() });
+    expect(all.missing).toEqual(['joined', 'synced', 'contacts']);
+    expect(flat('deploy/README.md')).toContain('(`missing`: `joined`, `synced`, `contacts`;');
+    expect(flat('docs/AGENT.md')).toContain('`missing` lists the conditions not met (`joined`, `synced`, `contacts`)');
+  });
+});
+
 describe('HTTP: /readyz of agents that are not ready', () => {
   async function withAgent(argv: string[], fn: (base: string) => Promise<void>): Promise<void> {
     const d = mkdtempSync(join(tmpdir(), 'kelips-ready-'));
