@@ -144,7 +144,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     }
 
     driver.start();
-    const stopGroupHealth = watchGroupHealth({ members: () => theApi.members(), group: () => node.group, now: () => driver.now(), log });
+    const stopGroupHealth = watchGroupHealth({ members: () => theApi.members(), group: () => node.group, joined: () => node.joined, now: () => driver.now(), log });
     const b = transport.buffers;
     log.info(
       {

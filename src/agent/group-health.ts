@@ -51,6 +51,12 @@ export class GroupHealth {
     this.repeatMs = opts.repeatMs ?? GROUP_SMALL_REPEAT_MS;
   }
 
+  /** Forget a small group in progress without reporting it (the node is not in a cluster yet). */
+  reset(): void {
+    this.smallSince = null;
+    this.lastWarned = null;
+  }
+
   /** Record the live member count at `now` (ms, monotonic); returns what to log, if anything. */
   observe(members: number, now: number): GroupHealthReport | null {
     if (!isGroupSmall(members)) {
@@ -74,12 +80,14 @@ export interface GroupHealthLog {
 }
 
 /**
- * Count the group's live members every GROUP_HEALTH_CHECK_MS and log what GroupHealth reports. The timer does
- * not keep the process alive; call the returned function to stop it.
+ * Count the group's live members every GROUP_HEALTH_CHECK_MS and log what GroupHealth reports. Not while the node
+ * has not joined (its view is only itself; the seed retries say what is wrong). The timer does not keep the
+ * process alive; call the returned function to stop it.
  */
 export function watchGroupHealth(opts: {
   members: () => readonly MemberView[];
   group: () => number;
+  joined: () => boolean;
   now: () => number;
   log: GroupHealthLog;
   intervalMs?: number;
@@ -87,6 +95,7 @@ export function watchGroupHealth(opts: {
 }): () => void {
   const health = opts.health ?? new GroupHealth();
   const timer = setInterval(() => {
+    if (!opts.joined()) return health.reset();
     const members = liveMembers(opts.members());
     const r = health.observe(members, opts.now());
     if (r !== null) logReport(opts.log, opts.group(), r);

@@ -70,11 +70,20 @@ describe('group health', () => {
     const { lines, log } = sink();
     let now = 0;
     let members = [member('self')];
-    const stop = watchGroupHealth({ members: () => members, group: () => 0, now: () => now, log, intervalMs: 1000 });
-    for (let i = 0; i < 61; i++) {
-      now += 1000;
-      vi.advanceTimersByTime(1000);
-    }
+    let joined = false;
+    const stop = watchGroupHealth({ members: () => members, group: () => 0, joined: () => joined, now: () => now, log, intervalMs: 1000 });
+    const tick = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        now += 1000;
+        vi.advanceTimersByTime(1000);
+      }
+    };
+    tick(120); // not joined: nothing to say about the group
+    expect(lines).toEqual([]);
+    joined = true;
+    tick(60); // the grace period starts at the join
+    expect(lines).toEqual([]);
+    tick(1);
     expect(lines.map((l) => l.fields.event)).toEqual(['group-small']);
     members = [member('self'), member('b'), member('c')];
     now += 1000;
