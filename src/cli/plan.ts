@@ -17,7 +17,7 @@
  *              (and the same received from others); anti-entropy every antiEntropyIntervalMs; every tuple of the
  *              group is refreshed each filetupleRefreshMs and forwarded retransmitMult x L times by every member.
  */
-import { groupRounds, timeouts, type KelipsConfig } from '../core/config.js';
+import { groupRounds, resolveConfig, timeouts, type KelipsConfig } from '../core/config.js';
 import { headerBytes, memberEntryBytes, tupleEntryBytes, LIST_HEADER_BYTES, FLOAT_BYTES } from '../core/size.js';
 import { checkSizing, formatChance, maxSafeGroups, MEMBERS_MIN, smallGroupRisk, SMALL_GROUP_RISK_MAX, type Chance, type SizingProblem } from './sizing.js';
 import { formatBytes, formatDuration } from './table.js';
@@ -210,25 +210,30 @@ export function plan(input: PlanInput): Plan {
     // The load is linear in F and in 1/filetuple-refresh-ms, and the room linear in the fanout.
     const fixes: string[] = [];
     if (k !== groupsRecommended && fitsLimits(estimate(input, groupsRecommended), input)) fixes.push(`--groups ${groupsRecommended} (the recommendation)`);
-    if (load < 1e6) {
-      const refreshMs = Math.ceil((cfg.filetupleRefreshMs * load) / 1000) * 1000;
+    const refreshMs = Math.ceil((cfg.filetupleRefreshMs * load) / 1000) * 1000;
+    const ttlMs = refreshMs >= cfg.filetupleTtlMs ? 3 * refreshMs : cfg.filetupleTtlMs;
+    if (accepts(cfg, { filetupleRefreshMs: refreshMs, filetupleTtlMs: ttlMs }))
       fixes.push(
         `--filetuple-refresh-ms ${refreshMs} or more (now ${cfg.filetupleRefreshMs})` +
-          (refreshMs >= cfg.filetupleTtlMs ? ` with --filetuple-ttl-ms ${3 * refreshMs} (now ${cfg.filetupleTtlMs}; it must exceed the refresh)` : ''),
+          (ttlMs !== cfg.filetupleTtlMs ? ` with --filetuple-ttl-ms ${ttlMs} (now ${cfg.filetupleTtlMs}; it must exceed the refresh)` : ''),
       );
-      const fanoutNeeded = Math.ceil(e.fanout * load);
-      if (e.fanout > 0 && fanoutNeeded <= Math.min(16, Math.ceil(e.groupSize) - 1)) fixes.push(`--gossip-fanout ${fanoutNeeded} or more (now ${cfg.gossipFanout})`);
-      const filesMax = Math.floor(F / load);
-      fixes.push(`at most ${filesMax} files (${round1(filesMax / N)} per node)`);
-    }
+    const fanoutNeeded = Math.ceil(e.fanout * load);
+    if (e.fanout > 0 && fanoutNeeded <= Math.ceil(e.groupSize) - 1 && accepts(cfg, { gossipFanout: fanoutNeeded }))
+      fixes.push(`--gossip-fanout ${fanoutNeeded} or more (now ${cfg.gossipFanout})`);
+    const filesMax = Math.floor(F / load);
+    fixes.push(`at most ${filesMax} files (${perNode(filesMax / N)} per node)`);
     warnings.push(`at k = ${k}, tuple refreshes need ${formatPercent(load)} of the gossip room for news (the broadcast queue would grow); change one: ${fixes.join('; ')}`);
   }
-  if (e.groupSize > cfg.viewMax)
-    warnings.push(`groups of ${Math.ceil(e.groupSize)} exceed view-max (${cfg.viewMax}): ${other}raise view-max to ${Math.ceil(e.groupSize)} or more`);
+  const limit = (what: string, key: keyof KelipsConfig, need: number, otherwise: string) => {
+    const raise = accepts(cfg, { [key]: need }) ? `raise ${kebab(key)} to ${need} or more` : `${kebab(key)} cannot be raised that far`;
+    warnings.push(`${what} exceed ${kebab(key)} (${cfg[key]}): ${other}${raise}${otherwise}`);
+  };
+  // A larger k as the alternative, when the sizing rule allows it.
+  const kAtLeast = (kMin: number) => (kMin <= groupsMax ? `, or use k >= ${kMin}` : '');
+  if (e.groupSize > cfg.viewMax) limit(`groups of ${Math.ceil(e.groupSize)}`, 'viewMax', Math.ceil(e.groupSize), kAtLeast(Math.ceil(N / cfg.viewMax)));
   if (e.tuplesPerNode > cfg.filetuplesMax)
-    warnings.push(`${Math.ceil(e.tuplesPerNode)} tuples per node exceed filetuples-max (${cfg.filetuplesMax}): ${other}raise filetuples-max to ${Math.ceil(e.tuplesPerNode)} or more`);
-  if (F / N > cfg.publishedMax)
-    warnings.push(`${Math.ceil(F / N)} published names per node exceed published-max (${cfg.publishedMax}): raise published-max to ${Math.ceil(F / N)} or more, or spread the files over more nodes`);
+    limit(`${Math.ceil(e.tuplesPerNode)} tuples per node`, 'filetuplesMax', Math.ceil(e.tuplesPerNode), `${kAtLeast(Math.ceil(F / cfg.filetuplesMax))}, or fewer files`);
+  if (F / N > cfg.publishedMax) limit(`${Math.ceil(F / N)} published names per node`, 'publishedMax', Math.ceil(F / N), ', or spread the files over more nodes');
 
   return {
     nodes: N,
@@ -250,6 +255,24 @@ export function formatPercent(x: number): string {
   return `${Number((x * 100).toFixed(x >= 0.1 ? 0 : 1))}%`;
 }
 
+/** Whether the core accepts the configuration with these fields changed. */
+function accepts(cfg: Readonly<KelipsConfig>, patch: Partial<KelipsConfig>): boolean {
+  try {
+    resolveConfig({ ...cfg, ...patch });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function perNode(x: number): string {
+  return x >= 1 ? String(round1(x)) : String(Number(x.toPrecision(2)));
+}
+
 function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
@@ -257,7 +280,7 @@ function round1(n: number): number {
 /** The human-readable report of a plan: "key: value" rows, then one "warning: ..." line per warning. */
 export function planRows(p: Plan, gossipIntervalMs: number, preset: string): { rows: [string, string | number][]; warnings: string[] } {
   const b = p.bandwidth;
-  const chance = (c: Chance) => `${formatChance(c.p)}${c.exact ? '' : ' at most'}`;
+  const chance = (c: Chance) => `${formatChance(c.p)}${c.exact || c.p >= 1 ? '' : ' at most'}`;
   const rec =
     p.groups === p.groupsRecommended
       ? `(recommended${p.recommendedBecause === '' ? ': round(sqrt(N))' : `: ${p.recommendedBecause}`})`

@@ -64,7 +64,7 @@ export function checkSizing({ nodes, groups }: SizingInput): SizingProblem[] {
       code: 'small-group-risk',
       message:
         `with ${nodes} nodes in ${groups} groups, the chance that some group gets fewer than ${MEMBERS_MIN} members is ` +
-        `${formatChance(risk.p)}${risk.exact ? '' : ' at most'} (limit ${formatChance(SMALL_GROUP_RISK_MAX)}); ` +
+        `${formatChance(risk.p)}${risk.exact || risk.p >= 1 ? '' : ' at most'} (limit ${formatChance(SMALL_GROUP_RISK_MAX)}); ` +
         `use k <= ${maxSafeGroups(nodes)}, or at least ${minNodesFor(groups)} nodes for k = ${groups}`,
     });
   return problems;

@@ -217,13 +217,30 @@ describe('kelips-ctl plan agrees with itself', () => {
 
   const grid: [number, number][] = [];
   for (const n of [1, 2, 3, 5, 9, 12, 16, 50, 100, 400, 1000, 10_000, 1_000_000]) for (const f of [0, 100, 100_000, 10_000_000]) grid.push([n, f]);
+  grid.push([100_000_000, 1e12]);
+  const FLAG_KEYS: Record<string, keyof KelipsConfig> = {
+    'filetuple-refresh-ms': 'filetupleRefreshMs',
+    'filetuple-ttl-ms': 'filetupleTtlMs',
+    'gossip-fanout': 'gossipFanout',
+    'view-max': 'viewMax',
+    'filetuples-max': 'filetuplesMax',
+    'published-max': 'publishedMax',
+  };
   it(`for ${grid.length} (nodes, files) pairs: the recommended k passes the rule, every warning says what to change, every figure is finite`, () => {
     let warned = 0;
     for (const [nodes, files] of grid) {
       const p = plan({ ...base, nodes, files });
       expect(p.groups, `${nodes}/${files}`).toBe(p.groupsRecommended);
       expect(p.problems.map((x) => x.code).filter((c) => c !== 'too-few-nodes'), `${nodes}/${files}`).toEqual([]);
-      for (const w of p.warnings) expect(w, `${nodes}/${files}`).toMatch(SAYS_WHAT_TO_CHANGE);
+      for (const w of p.warnings) {
+        expect(w, `${nodes}/${files}`).toMatch(SAYS_WHAT_TO_CHANGE);
+        // Every setting it proposes is one the agent accepts (with the others it proposes alongside).
+        const patch: Partial<KelipsConfig> = {};
+        for (const m of w.matchAll(/(?:--|raise )([a-z-]+) (?:to )?(\d+)/g)) if (FLAG_KEYS[m[1]!]) (patch as Record<string, number>)[FLAG_KEYS[m[1]!]!] = Number(m[2]);
+        expect(() => resolveConfig({ ...lan, ...patch }), `${nodes}/${files}: ${w}`).not.toThrow();
+        const k = /use k >= (\d+)|--groups (\d+)/.exec(w);
+        if (k !== null) expect(checkSizing({ nodes, groups: Number(k[1] ?? k[2]) }), w).toEqual([]);
+      }
       warned += p.warnings.length;
       for (const [path, x] of numbers(p)) expect(Number.isFinite(x), `${nodes}/${files} ${path} = ${x}`).toBe(true);
     }
