@@ -22,6 +22,7 @@ import { headerBytes, memberEntryBytes, tupleEntryBytes, LIST_HEADER_BYTES, FLOA
 import { checkSizing, formatChance, maxSafeGroups, MEMBERS_MIN, smallGroupRisk, SMALL_GROUP_RISK_MAX, type Chance, type SizingProblem } from './sizing.js';
 import { formatBytes, formatDuration } from './table.js';
 import { GROUP_MEMBERS_WARN } from '../agent/group-health.js';
+import { kebab } from '../agent/config.js';
 
 /** JS heap per entry (bytes): an object, its Map slot and its address string; rough, measured order of magnitude. */
 export const HEAP_BYTES = Object.freeze({ member: 240, contact: 200, tupleBase: 180, ownedBase: 140 });
@@ -203,13 +204,15 @@ export function plan(input: PlanInput): Plan {
   const e = estimate(input, k);
   const problems = checkSizing({ nodes: N, groups: k });
   const warnings = problems.map((p) => p.message);
-  const other = k === groupsRecommended ? '' : `use --groups ${groupsRecommended} (the recommendation) or `;
+  // The recommendation as the first alternative, when it is another k and fits.
+  const recommendationFits = k !== groupsRecommended && fitsLimits(estimate(input, groupsRecommended), input);
+  const other = recommendationFits ? `use --groups ${groupsRecommended} (the recommendation) or ` : '';
 
   const load = e.bandwidth.newsLoad;
   if (load > 1) {
     // The load is linear in F and in 1/filetuple-refresh-ms, and the room linear in the fanout.
     const fixes: string[] = [];
-    if (k !== groupsRecommended && fitsLimits(estimate(input, groupsRecommended), input)) fixes.push(`--groups ${groupsRecommended} (the recommendation)`);
+    if (recommendationFits) fixes.push(`--groups ${groupsRecommended} (the recommendation)`);
     const refreshMs = Math.ceil((cfg.filetupleRefreshMs * load) / 1000) * 1000;
     const ttlMs = refreshMs >= cfg.filetupleTtlMs ? 3 * refreshMs : cfg.filetupleTtlMs;
     if (accepts(cfg, { filetupleRefreshMs: refreshMs, filetupleTtlMs: ttlMs }))
@@ -263,10 +266,6 @@ function accepts(cfg: Readonly<KelipsConfig>, patch: Partial<KelipsConfig>): boo
   } catch {
     return false;
   }
-}
-
-function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function perNode(x: number): string {
