@@ -7,7 +7,7 @@
  * it reads cluster size, lookup success, lookup latency and failure detector activity back from Prometheus
  * (/api/v1/query_range) and draws them, with the kills and restarts marked, into an SVG chart.
  *
- *   node .tmp/churn-demo/build/scripts/churn-demo.js [--seconds 180] [--agents 9] [--groups 3] [--out DIR]
+ *   node .tmp/churn-demo/build/scripts/churn-demo.js [--seconds 180] [--agents 12] [--groups 2] [--out DIR]
  *   (env CHURN_DEMO_SECONDS etc. work too). Output: DIR/churn.svg (default .tmp/churn-demo/churn.svg),
  *   DIR/churn-events.json, DIR/series.json, and DIR/churn.png if rsvg-convert is installed.
  */
@@ -25,8 +25,8 @@ import { renderSvg, type ChartPanel, type ChartSeries } from '../test/deploy/lib
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: process.env.CHURN_DEMO_SECONDS ?? '180' },
-    agents: { type: 'string', default: process.env.CHURN_DEMO_AGENTS ?? '9' },
-    groups: { type: 'string', default: process.env.CHURN_DEMO_GROUPS ?? '3' },
+    agents: { type: 'string', default: process.env.CHURN_DEMO_AGENTS ?? '12' },
+    groups: { type: 'string', default: process.env.CHURN_DEMO_GROUPS ?? '2' },
     out: { type: 'string', default: process.env.CHURN_DEMO_OUT ?? join(REPO, '.tmp/churn-demo') },
     seed: { type: 'string', default: process.env.CHURN_DEMO_SEED ?? String(Date.now() % 100000) },
   },

@@ -17,6 +17,7 @@ import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
 import { eventLogger, type Logger } from './logger.js';
+import { watchGroupHealth } from './group-health.js';
 import { AgentMetrics } from './metrics.js';
 import { DataDir, DataDirError } from './persistence.js';
 import { hasSeedNames, resolveSeeds } from './seeds.js';
@@ -123,7 +124,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       version: version(),
       startedAt,
       inflightMax: core.pendingMax,
-      founder,
       resolveSeed: (text) => resolveSeeds([text], family, log, 1),
       onPersistError: (err) => log.error({ event: 'persist-failed', err: err.message }, `cannot save published tuples: ${err.message}`),
     });
@@ -160,6 +160,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     }
 
     driver.start();
+    const stopGroupHealth = watchGroupHealth({ members: () => theApi.members(), group: () => node.group, joined: () => node.joined, now: () => driver.now(), log });
     const b = transport.buffers;
     log.info(
       {
@@ -192,6 +193,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        stopGroupHealth();
         driver.run((now) => node.leave(now));
         driver.stop();
         theApi.abortAll('the agent is stopping');

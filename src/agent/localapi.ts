@@ -12,6 +12,7 @@ import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/ty
 import { MemberState } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
 import type { DataDir } from './persistence.js';
+import { readiness, type Readiness } from './readiness.js';
 
 /** The part of KelipsNode the API uses. */
 export interface ApiNode {
@@ -75,8 +76,6 @@ export interface LocalApiOptions {
   startedAt: number;
   /** Requests in flight at most; beyond, Busy. */
   inflightMax: number;
-  /** No seeds were given: this node founded the cluster and is ready alone. */
-  founder: boolean;
   /** Addresses of a seed's text (`host:port`, names resolved), for `join`. */
   resolveSeed?: (text: string) => Promise<string[]>;
   /** A persistence failure (logged by the caller). */
@@ -245,14 +244,13 @@ export class LocalApi {
     return missing;
   }
 
-  /**
-   * Ready: joined, and able to reach other groups (holds at least one contact), or alone by design (k = 1, or the
-   * founder of a cluster nobody has joined yet: it can answer for every name it holds).
-   */
+  /** Ready: joined, synced and a live contact for every other group (src/agent/readiness.ts). */
+  readiness(): Readiness {
+    return readiness({ joined: this.node.joined, synced: this.node.synced, groups: this.opts.groups, ownGroup: this.node.group, contactsByGroup: this.contactsByGroup() });
+  }
+
   ready(): boolean {
-    if (!this.node.joined || !this.node.synced) return false;
-    if (this.opts.groups === 1 || this.opts.founder) return true;
-    return this.contacts().length > 0;
+    return this.readiness().ready;
   }
 
   status(): StatusView {

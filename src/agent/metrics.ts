@@ -10,6 +10,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { DROP_REASONS, type MemberView } from '../core/api.js';
 import { LookupStatus, MemberState, type CoreEvent } from '../core/types.js';
 import type { NetCounters } from '../net/driver.js';
+import { GROUP_MEMBERS_WARN, isGroupSmall, liveMembers } from './group-health.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
@@ -88,7 +89,7 @@ export class AgentMetrics {
     });
     new Gauge({
       name: 'kelips_node_ready',
-      help: '1 when the node has joined and holds contacts (what /readyz reports), else 0.',
+      help: '1 when the node is ready (what /readyz reports): joined, holding its group\'s state, a live contact for every other group; else 0.',
       registers,
       collect() {
         this.set(src.ready() ? 1 : 0);
@@ -106,6 +107,15 @@ export class AgentMetrics {
         else alive++;
         this.set({ state: 'alive' }, alive);
         this.set({ state: 'suspect' }, suspect);
+      },
+    });
+    // Group health (src/agent/group-health.ts): the alert KelipsGroupTooSmall fires on it.
+    new Gauge({
+      name: 'kelips_view_group_small',
+      help: `1 while this node's affinity group has fewer than ${GROUP_MEMBERS_WARN} live members (the node itself included), else 0.`,
+      registers,
+      collect() {
+        this.set(isGroupSmall(liveMembers(src.members())) ? 1 : 0);
       },
     });
     new Gauge({

@@ -9,7 +9,7 @@ import { PRESETS, resolveConfig, ConfigError, type KelipsConfig } from '../core/
 import { LookupStatus, MemberState } from '../core/types.js';
 import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { CtlClient, NoAnswerError, RefusedError, okOrThrow } from './client.js';
-import { plan } from './plan.js';
+import { plan, planRows } from './plan.js';
 import { formatBytes, formatDuration, renderPairs, renderTable } from './table.js';
 
 export const EXIT = Object.freeze({ ok: 0, notFound: 1, usage: 2, unavailable: 3 });
@@ -87,12 +87,15 @@ its group, contacts and groups without one, stored and published tuples, joined/
 
 Checks that an agent answers on HOST:PORT and prints its identity and the round-trip time. Exit 3 without answer.`,
   plan: `Usage: kelips-ctl plan --nodes N --files F [--groups K] [--name-bytes B] [--location-bytes B]
-                       [--preset lan|local] [--gossip-interval-ms MS] [--contacts-per-group C] [--json]
+                       [--preset lan|local] [--gossip-interval-ms MS] [--contacts-per-group C]
+                       [--gossip-fanout F] [--filetuple-refresh-ms MS] [--filetuple-ttl-ms MS] [--json]
 
 Sizes a cluster from the Kelips formulas and the protocol's own configuration (nothing is contacted):
-  k = round(sqrt(N)); per-node memory = view (N/k members) + contacts (c + spares per other group)
-  + filetuples (F/k) + own published tuples (F/N); background bandwidth from the gossip round, fanout, datagram
-  budget, anti-entropy and tuple refreshes. --groups evaluates another k. Defaults: --name-bytes 32,
+  k = round(sqrt(N)), lowered to what the sizing rule allows (with hash placement, at most a 1% chance that
+  some group starts with fewer than 2 members) and raised within it when tuple refreshes would not fit the gossip
+  room; per-node memory = view (N/k members) + contacts (c + spares per other group) + filetuples (F/k) + own
+  published tuples (F/N); background bandwidth from the gossip round, fanout, datagram budget, anti-entropy and
+  tuple refreshes. --groups evaluates another k. Every warning says what to change. Defaults: --name-bytes 32,
   --location-bytes 48, --preset lan.`,
 };
 
@@ -105,7 +108,7 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   status: [],
   ping: [],
   join: [],
-  plan: ['nodes', 'files', 'groups', 'name-bytes', 'location-bytes', 'preset', 'gossip-interval-ms', 'contacts-per-group'],
+  plan: ['nodes', 'files', 'groups', 'name-bytes', 'location-bytes', 'preset', 'gossip-interval-ms', 'contacts-per-group', 'gossip-fanout', 'filetuple-refresh-ms', 'filetuple-ttl-ms'],
   help: [],
 };
 const POSITIONALS: Record<string, [number, number]> = {
@@ -150,6 +153,9 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
         preset: { type: 'string' },
         'gossip-interval-ms': { type: 'string' },
         'contacts-per-group': { type: 'string' },
+        'gossip-fanout': { type: 'string' },
+        'filetuple-refresh-ms': { type: 'string' },
+        'filetuple-ttl-ms': { type: 'string' },
       },
     });
   } catch (err) {
@@ -360,6 +366,9 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
   const overrides: Partial<KelipsConfig> = {};
   if (v['gossip-interval-ms'] !== undefined) overrides.gossipIntervalMs = positiveInt('gossip-interval-ms', v['gossip-interval-ms'] as string, 10, 60_000);
   if (v['contacts-per-group'] !== undefined) overrides.contactsPerGroup = positiveInt('contacts-per-group', v['contacts-per-group'] as string, 1, 16);
+  if (v['gossip-fanout'] !== undefined) overrides.gossipFanout = positiveInt('gossip-fanout', v['gossip-fanout'] as string, 1, 16);
+  if (v['filetuple-refresh-ms'] !== undefined) overrides.filetupleRefreshMs = positiveInt('filetuple-refresh-ms', v['filetuple-refresh-ms'] as string, 1000, 30 * 86_400_000);
+  if (v['filetuple-ttl-ms'] !== undefined) overrides.filetupleTtlMs = positiveInt('filetuple-ttl-ms', v['filetuple-ttl-ms'] as string, 10_000, 30 * 86_400_000);
   overrides.groups = Math.min(65_535, groups ?? Math.max(1, Math.round(Math.sqrt(nodes))));
   let config;
   try {
@@ -373,29 +382,8 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
     io.out(JSON.stringify({ ...p, preset }));
     return EXIT.ok;
   }
-  const b = p.bandwidth;
-  io.out(
-    renderPairs([
-      ['nodes', p.nodes],
-      ['files', p.files],
-      ['groups (k)', `${p.groups}${p.groups === p.groupsRecommended ? ' (recommended: round(sqrt(N)))' : ` (recommended: ${p.groupsRecommended})`}`],
-      ['group size', `${round1(p.groupSize)} nodes (epidemic: ${p.logRounds} rounds)`],
-      ['failure detection', `suspect after ${formatDuration(p.timeouts.suspectMs)}, removed after ${formatDuration(p.timeouts.failMs)}`],
-      ['per node: view', `${round1(p.groupSize)} members  ~${formatBytes(p.memory.viewBytes)}`],
-      ['per node: contacts', `${p.contactsPerNode} (contacts + spares)  ~${formatBytes(p.memory.contactsBytes)}`],
-      ['per node: filetuples', `${round1(p.tuplesPerNode)}  ~${formatBytes(p.memory.filetuplesBytes)}`],
-      ['per node: published', `${round1(p.files / p.nodes)}  ~${formatBytes(p.memory.publishedBytes)}`],
-      ['per node: memory', `~${formatBytes(p.memory.totalBytes)} of protocol state (plus ~50 MiB for Node.js itself)`],
-      ['per node: bandwidth', `~${formatBytes(b.bytesPerSecond)}/s sent and about as much received, ${round1(b.datagramsPerSecond)} datagrams/s`],
-      ['  of which gossip', `${formatBytes(b.gossipBytesPerSecond)}/s`],
-      ['  of which tuple news', `${formatBytes(b.tupleNewsBytesPerSecond)}/s (${(b.newsLoad * 100).toFixed(1)}% of the gossip room for news)`],
-      ['gossip round', `${config.gossipIntervalMs} ms (preset ${preset})`],
-    ]),
-  );
-  for (const w of p.warnings) io.out(`warning: ${w}`);
+  const report = planRows(p, config.gossipIntervalMs, preset);
+  io.out(renderPairs(report.rows));
+  for (const w of report.warnings) io.out(`warning: ${w}`);
   return EXIT.ok;
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
 }
