@@ -13,9 +13,10 @@
  *    once to its group, and every owner that hears it re-publishes what it owns in this group at once. After
  *    `recoverMs` (enough for the last announcement, one publish with retries, and gossip inside the group) the
  *    owners' tuples are back and the node holds the state. Meanwhile it pulls from a member every round: one that
- *    holds the state ends the wait at once. A puller that finds a member recovering waits for it (one
- *    announcement per group, not one per member, when a whole group starts together), and announces itself only
- *    if no member holds the state when its own wait ends.
+ *    holds the state ends the wait at once. A puller that finds a member recovering waits for it, and when every
+ *    member it knows is still joining, only the lowest address among them announces (one announcement per group,
+ *    not one per member, when a whole group starts together); a waiter announces itself if no member holds the
+ *    state when its own wait ends.
  * Until then the node answers a lookup "found" when it has a copy (a copy is never wrong news) and "not ready"
  * otherwise, so the asker tries another member and, failing all, says "unavailable" - never a wrong "not found".
  */
@@ -136,7 +137,14 @@ export function startSync(s: NodeState, now: number, tries: number): void {
   for (const m of s.view.randomAlive(s.rng, 3)) if (!s.syncNotAuthoritative.has(m.addr)) peer = m.addr;
   if (peer === undefined) for (const m of s.view.all()) if (m.state === MemberState.Alive && !s.syncNotAuthoritative.has(m.addr)) peer = m.addr;
   if (peer === undefined) {
-    if (s.view.size > 0) return beginRecovery(s, now, 'no-authoritative-member');
+    if (s.view.size > 0) {
+      // Every member we know answered that it is still joining too (a group starting together). One of us asks the
+      // owners: the lowest address among those that answered; the others wait for it (and ask themselves if no
+      // member holds the state when their wait ends).
+      let lowest = true;
+      for (const a of s.syncNotAuthoritative) if (a < s.address) lowest = false;
+      return beginRecovery(s, now, lowest ? 'no-authoritative-member' : 'member-recovering');
+    }
     // Nobody of our group known yet. Keep looking (seekOwnGroup) for a while before concluding it is empty.
     if (tries >= ALONE_TRIES_MAX) return beginRecovery(s, now, 'no-member');
     s.sync = { id: -1, peer: s.address, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries };
