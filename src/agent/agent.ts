@@ -14,6 +14,7 @@ import { Driver } from '../net/driver.js';
 import { UdpTransport } from '../net/transport.js';
 import { canonicaliseAddress } from '../wire/index.js';
 import { ClientServer } from './clientserver.js';
+import { Canary } from './canary.js';
 import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
@@ -71,10 +72,12 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let metrics: AgentMetrics | null = null;
     let api: LocalApi | null = null;
     let clients: ClientServer | null = null;
+    let canary: Canary | null = null;
     const logEvent = eventLogger(log);
     const onEvents = (events: CoreEvent[]) => {
       for (const e of events) {
-        metrics?.onEvent(e);
+        // Canary lookups and beacon publishes are counted by the canary, not as user lookups and publishes.
+        if (canary?.onEvent(e) !== true) metrics?.onEvent(e);
         logEvent(e);
         if (e.type === 'incarnation-bumped') {
           try {
@@ -127,6 +130,18 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
     });
+    canary = new Canary({
+      node,
+      run: (fn) => driver.run(fn),
+      now: () => driver.now(),
+      ready: () => theApi.ready(),
+      config: core,
+      sink: metrics,
+      onWrong: (result, d) =>
+        log.warn({ event: 'canary-wrong', result, ...d }, `canary lookup of ${d.name} (known alive for ${Math.round(d.knownForMs / 1000)} s): ${result}, answered by ${d.answeredBy ?? 'nobody'}`),
+      onError: (err) => log.error({ event: 'canary-error', err: err.message }, `canary beacon publish failed: ${err.message}`),
+    });
+    const theCanary = canary;
 
     // 4. HTTP.
     let http: HttpServer | null = null;
@@ -143,6 +158,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     }
 
     driver.start();
+    theCanary.start();
     const b = transport.buffers;
     log.info(
       {
@@ -175,6 +191,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        theCanary.stop();
         driver.run((now) => node.leave(now));
         driver.stop();
         theApi.abortAll('the agent is stopping');

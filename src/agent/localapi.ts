@@ -11,6 +11,7 @@ import { InvalidArgumentError, KelipsError, LimitError } from '../core/errors.js
 import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/types.js';
 import { MemberState } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
+import { reservedNameError } from './canary.js';
 import type { DataDir } from './persistence.js';
 
 /** The part of KelipsNode the API uses. */
@@ -112,6 +113,8 @@ export class LocalApi {
 
   publish(name: unknown, location: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
+    const reserved = reservedNameError(name);
+    if (reserved !== null) return cb(new ApiError('bad_request', reserved));
     const loc = location === undefined || location === null || location === '' ? this.node.address : location;
     if (typeof loc !== 'string') return cb(new ApiError('bad_request', 'location must be a string'));
     this.mutate((now) => this.node.publish(name, loc, now), cb);
@@ -119,6 +122,8 @@ export class LocalApi {
 
   unpublish(name: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
+    const reserved = reservedNameError(name);
+    if (reserved !== null) return cb(new ApiError('bad_request', reserved));
     this.mutate((now) => this.node.unpublish(name, now), cb);
   }
 
