@@ -14,7 +14,7 @@ import { Driver } from '../net/driver.js';
 import { UdpTransport } from '../net/transport.js';
 import { canonicaliseAddress } from '../wire/index.js';
 import { ClientServer } from './clientserver.js';
-import { Canary } from './canary.js';
+import { Canary, isBeaconName } from './canary.js';
 import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
@@ -125,7 +125,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       ownGroup: () => node.group,
       contactsByGroup: () => theApi.contactsByGroup(),
       tuplesStored: () => node.tupleCount,
-      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted).length,
+      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted && !isBeaconName(t.name)).length,
       coreDrops: () => node.counters.drops,
       suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
@@ -139,7 +139,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       sink: metrics,
       onWrong: (result, d) =>
         log.warn({ event: 'canary-wrong', result, ...d }, `canary lookup of ${d.name} (known alive for ${Math.round(d.knownForMs / 1000)} s): ${result}, answered by ${d.answeredBy ?? 'nobody'}`),
-      onError: (err) => log.error({ event: 'canary-error', err: err.message }, `canary beacon publish failed: ${err.message}`),
+      onError: (err) => log.error({ event: 'canary-error', err: err.message }, `canary: ${err.message}`),
     });
     const theCanary = canary;
 

@@ -34,9 +34,13 @@ export type CanaryResult = (typeof CANARY_RESULTS)[number];
 /** Propagation delay buckets (seconds): a gossip round is 0.2-1 s; anti-entropy repairs within tens of seconds. */
 export const PROPAGATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
 
+export function isBeaconName(name: string): boolean {
+  return name.startsWith(BEACON_PREFIX);
+}
+
 /** Why a user's publish or unpublish of `name` is refused, or null when it is allowed. */
 export function reservedNameError(name: unknown): string | null {
-  if (typeof name === 'string' && name.startsWith(BEACON_PREFIX))
+  if (typeof name === 'string' && isBeaconName(name))
     return `names starting with "${BEACON_PREFIX}" are reserved for the agents' canary beacons; choose another name`;
   return null;
 }
@@ -196,7 +200,7 @@ export interface CanaryOptions {
   random?: () => number;
   /** A wrong answer (wrong_not_found, wrong_location), for the log. */
   onWrong?: (result: CanaryResult, detail: { name: string; target: string; knownForMs: number; answeredBy: string | null }) => void;
-  /** A beacon publish that threw (a limit), for the log. */
+  /** A canary command the core refused (a limit on published names, the node leaving), for the log. */
   onError?: (err: Error) => void;
 }
 
@@ -241,7 +245,14 @@ export class Canary {
   /** Tick every `params.tickMs` (an unref'd timer: it never keeps the process alive). */
   start(): void {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => this.tick(this.opts.now()), this.params.tickMs);
+    this.timer = setInterval(() => {
+      try {
+        this.tick(this.opts.now());
+      } catch (err) {
+        // A command the core refused (the node is leaving): report it, never crash the agent from a timer.
+        this.opts.onError?.(err as Error);
+      }
+    }, this.params.tickMs);
     this.timer.unref();
   }
 
@@ -310,7 +321,7 @@ export class Canary {
       case 'publish-done':
         return this.publishIds.delete(e.result.id);
       case 'tuple-stored':
-        if (this.primed && e.owner !== this.opts.node.address && e.name.startsWith(BEACON_PREFIX)) {
+        if (this.primed && e.owner !== this.opts.node.address && isBeaconName(e.name)) {
           if (this.probes.length < this.params.probesMax) this.probes.push({ name: e.name, owner: e.owner, storedAtMs: this.wall() });
           else this.probesDropped++;
         }

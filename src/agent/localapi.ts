@@ -11,7 +11,7 @@ import { InvalidArgumentError, KelipsError, LimitError } from '../core/errors.js
 import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/types.js';
 import { MemberState } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
-import { reservedNameError } from './canary.js';
+import { isBeaconName, reservedNameError } from './canary.js';
 import type { DataDir } from './persistence.js';
 
 /** The part of KelipsNode the API uses. */
@@ -253,7 +253,7 @@ export class LocalApi {
       contacts: this.contacts().length,
       groupsWithoutContact: this.groupsWithoutContact(),
       tuples: this.node.tupleCount,
-      published: this.node.publishedTuples().filter((t) => !t.deleted).length,
+      published: this.node.publishedTuples().filter((t) => !t.deleted && !isBeaconName(t.name)).length,
       joined: this.node.joined,
       synced: this.node.synced,
       ready: this.ready(),

@@ -145,7 +145,7 @@ export class AgentMetrics implements CanarySink {
     });
     new Gauge({
       name: 'kelips_filetuples_published',
-      help: 'Tuples this node owns and keeps refreshing (kept in the data dir across restarts).',
+      help: 'Tuples this node owns and keeps refreshing (kept in the data dir across restarts), its canary beacon not counted.',
       registers,
       collect() {
         this.set(src.tuplesPublished());

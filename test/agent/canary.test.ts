@@ -46,6 +46,26 @@ describe('reserved beacon names', () => {
   });
 });
 
+describe("the node's own beacon is not one of its published names", () => {
+  it('status().published counts the applications\' tuples only', () => {
+    const tuple = (name: string, deleted = false) => ({ name, location: 'l', versionIncarnation: 1, versionSeq: 1, deleted });
+    const node = {
+      address: 'a',
+      group: 0,
+      incarnation: 1,
+      heartbeat: 1,
+      joined: true,
+      synced: true,
+      tupleCount: 3,
+      members: () => [],
+      contacts: () => [],
+      publishedTuples: () => [tuple('kelips.beacon/a'), tuple('a.iso'), tuple('gone.iso', true)],
+    };
+    const api = new LocalApi({ node: node as never, driver: { now: () => 0 } as never, dataDir: null, cluster: 'c', groups: 1, version: 'v', startedAt: 0, inflightMax: 8, founder: true });
+    expect(api.status().published).toBe(1);
+  });
+});
+
 describe('beacon location', () => {
   it('round-trips id, incarnation and publish time', () => {
     expect(parseBeaconLocation(loc('[::1]:4000', 7, 1_765_000_000_123))).toEqual({ id: '[::1]:4000', incarnation: 7, publishedAtMs: 1_765_000_000_123 });
