@@ -162,7 +162,7 @@ async function main(): Promise<void> {
           ...(await q(share('kelips_lookups_total', 'found', w), () => 'found')),
           ...(await q(share('kelips_lookups_total', 'not_found', w), () => 'not found')),
           ...(await q(share('kelips_lookups_total', 'unavailable', w), () => 'unavailable')),
-          { name: `meant to be found (${pct(meantShare)})`, points: [[start, meantShare], [end, meantShare]], dashed: true },
+          { name: `meant to be found (${pct(meantShare)})`, points: evenly(start, end, 2).map((t) => [t, meantShare] as [number, number]), dashed: true },
         ],
       },
       {
@@ -189,10 +189,13 @@ async function main(): Promise<void> {
     const terms = events.filter((e) => e.kind === 'term').length;
     const svg = renderSvg({
       title: `kelips under churn: ${AGENTS} agents, k=${GROUPS}, ${kills} crashes (kill -9) and ${terms} graceful stops in ${Math.round(end - start)} s`,
-      subtitle:
-        `Prometheus data (1 s scrapes), local cluster on loopback; ${st.lookups} user lookups at ~20/s, ${st.meantToMiss} meant to miss; ` +
-        `canary found ${pct(summary.canary.foundShare)} (lowest 1m window ${pct(summary.canary.lowestFoundShare1m)}), ` +
-        `${summary.canary.wrongNotFound} canary wrong not found; user found ${pct(summary.user.foundShare)} vs meant ${pct(summary.user.meantToBeFoundShare)}; seed ${values.seed}`,
+      subtitle: [
+        `Prometheus data (1 s scrapes) from a local cluster on loopback; x axis: minutes:seconds since start; seed ${values.seed}`,
+        `canary lookups: ${summary.canary.lookups}, found ${pct(summary.canary.foundShare)} (lowest 1-minute window ${pct(summary.canary.lowestFoundShare1m)}), ` +
+          `${summary.canary.wrongNotFound} wrong "not found"`,
+        `user lookups: ${st.lookups} at ~20/s, ${st.meantToMiss} meant to miss; found ${pct(summary.user.foundShare)}, meant to be found ${pct(summary.user.meantToBeFoundShare)}; ` +
+          `${st.notFoundWhenMeantToBeFound} published names answered "not found"`,
+      ],
       start,
       end,
       panels,
@@ -231,6 +234,13 @@ async function main(): Promise<void> {
 /** `result`'s share of `counter` over windows of `w`; 0 (not missing) while there are lookups but none of that result. */
 function share(counter: string, result: string, w: string): string {
   return `(sum(rate(${counter}{result="${result}"}[${w}])) or sum(rate(${counter}[${w}])) * 0) / sum(rate(${counter}[${w}]))`;
+}
+
+/** Times from `start` to `end` every `stepS` seconds (a constant reference line drawn like the queried series). */
+function evenly(start: number, end: number, stepS: number): number[] {
+  const out: number[] = [];
+  for (let t = start; t <= end; t += stepS) out.push(t);
+  return out;
 }
 
 function pct(v: number): string {

@@ -31,8 +31,8 @@ export const BEACON_PREFIX = 'kelips.beacon/';
 export const CANARY_RESULTS = ['found', 'wrong_not_found', 'wrong_location', 'unavailable'] as const;
 export type CanaryResult = (typeof CANARY_RESULTS)[number];
 
-/** Propagation delay buckets (seconds): a gossip round is 0.2-1 s; anti-entropy repairs within tens of seconds. */
-export const PROPAGATION_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
+/** Propagation delay buckets (seconds): a publish hop on a LAN takes ~1 ms, a gossip round 0.2-1 s, anti-entropy repairs within tens of seconds. */
+export const PROPAGATION_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300];
 
 export function isBeaconName(name: string): boolean {
   return name.startsWith(BEACON_PREFIX);
