@@ -3,21 +3,28 @@
  * legitimate miss (a user lookup of a name nobody published looks the same as a lost tuple).
  *
  * - **Beacon.** Every node publishes a tuple of its own under a reserved name, `kelips.beacon/<node id>`, whose
- *   location says who published it and when: `<node id> <incarnation> <wall-clock ms>`. It republishes a new
- *   version every `beaconIntervalMs`, so that each version is a fresh propagation sample.
+ *   location says who published it and when: `<node id> <incarnation> <wall-clock ms>`, once per start, when it
+ *   is first ready. After that the core refreshes it like any application tuple (filetupleRefreshMs), never the
+ *   canary: a beacon lost by its group stays lost exactly as long as an application's tuple would, so the canary
+ *   sees what users see. A beacon republished every minute would heal at its next version and hide a loss that
+ *   lasts up to filetupleRefreshMs (20 minutes) for users: with 5 agents, k = 4 and a group's lone member
+ *   restarted (kill -9), the other agents' canaries counted 0 wrong_not_found in the next 40 s with a beacon
+ *   republished every 12 s, and 21 with the beacon refreshed like an application's tuple.
+ * - **Pulse.** A second reserved tuple, `kelips.beacon/pulse/<node id>`, same location format, republished every
+ *   `pulseIntervalMs`: each version is a fresh propagation sample. It is never looked up.
  * - **Canary lookup.** Every `lookupIntervalMs` (jittered) a ready node looks up the beacon of a random contact
  *   (a live member of another group: fresh heartbeat, no missed probes) that it has known, with the same
  *   incarnation, for longer than `settleMs`, the bound within which that node's beacon must have reached its
  *   group and settled there. The answer is classified (`classifyCanary`): found with the right location,
  *   wrong_location (found, but not at the target), wrong_not_found (a promise broken), unavailable.
- * - **Propagation delay** (after grafana/dskit's memberlist propagation tracker): a node that stores a new beacon
- *   version of another node (its own group holds that beacon name) reads the beacon's location with a local
- *   (0-hop) lookup and observes `stored wall time - published wall time`. As in dskit, beacons that arrive before
+ * - **Propagation delay** (after grafana/dskit's memberlist propagation tracker): a node that stores a new pulse
+ *   version of another node (its own group holds that pulse name) reads the pulse's location with a local
+ *   (0-hop) lookup and observes `stored wall time - published wall time`. As in dskit, pulses that arrive before
  *   the node has synced its group (state transfer after a start) are not samples, and negative delays (clock
- *   skew between hosts) are skipped; a beacon re-sent after its owner restarted (from its data dir, still carrying
+ *   skew between hosts) are skipped; a pulse re-sent after its owner restarted (from its data dir, still carrying
  *   the old publish time) is not a sample either.
  *
- * Canary lookups and beacon publishes are counted here (`CanarySink`), never in the user lookup and publish
+ * Canary lookups and beacon and pulse publishes are counted here (`CanarySink`), never in the user lookup and publish
  * metrics: the agent offers every core event to `onEvent` first and skips the ones it claims.
  * Applications cannot publish or unpublish under the reserved prefix (`reservedNameError`).
  */
@@ -27,6 +34,8 @@ import { LookupStatus, type CoreEvent, type LookupResult } from '../core/types.j
 
 /** Names under this prefix belong to the canaries; applications may look them up but not publish them. */
 export const BEACON_PREFIX = 'kelips.beacon/';
+/** Pulses live under the beacon prefix (so one reserved prefix covers both). */
+export const PULSE_PREFIX = `${BEACON_PREFIX}pulse/`;
 
 export const CANARY_RESULTS = ['found', 'wrong_not_found', 'wrong_location', 'unavailable'] as const;
 export type CanaryResult = (typeof CANARY_RESULTS)[number];
@@ -47,6 +56,10 @@ export function reservedNameError(name: unknown): string | null {
 
 export function beaconName(nodeId: string): string {
   return BEACON_PREFIX + nodeId;
+}
+
+export function pulseName(nodeId: string): string {
+  return PULSE_PREFIX + nodeId;
 }
 
 export interface BeaconLocation {
@@ -98,8 +111,8 @@ export interface CanaryParams {
    * request and one reply datagram per node every 10 rounds (gossip sends several datagrams every round).
    */
   lookupIntervalMs: number;
-  /** A new beacon version every 60 gossip rounds (1 minute by default, as dskit's beacon interval), jittered ±10%. */
-  beaconIntervalMs: number;
+  /** A new pulse version every 60 gossip rounds (1 minute by default, as dskit's beacon interval), jittered ±10%. */
+  pulseIntervalMs: number;
   /** A contact heard from longer ago than the suspect timeout (at k) may be dead: not a target. */
   freshMs: number;
   /**
@@ -112,10 +125,10 @@ export interface CanaryParams {
    * 7 s with the local preset and k = 3.
    */
   settleMs: number;
-  /** Propagation probes (local reads of newly stored beacons) waiting for the next tick, at most. */
+  /** Propagation probes (local reads of newly stored pulses) waiting for the next tick, at most. */
   probesMax: number;
-  /** Beacon versions remembered per owner to measure each once, at most (a node's group holds ~N/k beacons). */
-  seenBeaconsMax: number;
+  /** Pulse versions remembered (one per owner) to measure each once, at most (a group holds ~N/k pulses). */
+  seenPulsesMax: number;
 }
 
 export function canaryParams(cfg: Readonly<KelipsConfig>, groupSize = cfg.groups): CanaryParams {
@@ -124,11 +137,11 @@ export function canaryParams(cfg: Readonly<KelipsConfig>, groupSize = cfg.groups
   return {
     tickMs: cfg.gossipIntervalMs,
     lookupIntervalMs: 10 * cfg.gossipIntervalMs,
-    beaconIntervalMs: 60 * cfg.gossipIntervalMs,
+    pulseIntervalMs: 60 * cfg.gossipIntervalMs,
     freshMs: t.suspectMs,
     settleMs: cfg.gossipIntervalMs + cfg.lookupDeadlineMs + 2 * retryMs + t.settleMs + 2 * cfg.antiEntropyIntervalMs,
     probesMax: 64,
-    seenBeaconsMax: 4096,
+    seenPulsesMax: 4096,
   };
 }
 
@@ -155,7 +168,7 @@ export function settledTargets(contacts: readonly ContactView[], seen: SeenConta
 }
 
 /**
- * One propagation sample from a beacon stored at `storedAtMs` (wall clock), or null: not a beacon location, a
+ * One propagation sample from a pulse stored at `storedAtMs` (wall clock), or null: not a beacon location, a
  * version re-sent after its owner restarted (its location carries an older incarnation than its version), or a
  * negative delay (clocks disagree).
  */
@@ -190,7 +203,7 @@ export interface CanaryOptions {
   run: <T>(fn: (now: number) => T) => T;
   /** Monotonic ms (the driver's clock). */
   now: () => number;
-  /** The node is ready (joined, contacts): only then does it publish its beacon and run canary lookups. */
+  /** The node is ready (joined, contacts): only then does it publish its beacon and pulses and run canary lookups. */
   ready: () => boolean;
   config: Readonly<KelipsConfig>;
   sink: CanarySink;
@@ -215,24 +228,26 @@ interface InFlight {
 export class Canary {
   readonly params: CanaryParams;
   private readonly seen: SeenContacts = new Map();
-  /** Beacon publishes of this node not yet answered by the core (their publish-done is not a user publish). */
+  /** Beacon and pulse publishes of this node not yet answered by the core (their publish-done is not a user publish). */
   private readonly publishIds = new Set<number>();
   private inFlight: InFlight | null = null;
-  /** Propagation probes: beacons stored since the last tick, with the wall time they were stored. */
+  /** Propagation probes: pulses stored since the last tick, with the wall time they were stored. */
   private readonly probes: { name: string; owner: string; storedAtMs: number }[] = [];
   /** Local reads started for probes, by lookup id. */
   private readonly probeIds = new Map<number, { name: string; owner: string; storedAtMs: number }>();
-  /** Per beacon owner, the last published time measured (each version is one sample). */
+  /** Per pulse owner, the last published time measured (each version is one sample). */
   private readonly measured = new Map<string, number>();
-  /** The node had synced its group at an earlier tick: beacons stored from now on are new, not state transfer. */
+  /** The node had synced its group at an earlier tick: pulses stored from now on are new, not state transfer. */
   private primed = false;
   private nextLookupAt = 0;
-  private nextBeaconAt = 0;
+  /** This process published its beacon (once per start; the core refreshes it). */
+  private beaconPublished = false;
+  private nextPulseAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private readonly selfId: string;
   private readonly wall: () => number;
   private readonly random: () => number;
-  /** Probes dropped at probesMax (a burst of beacons, e.g. a state transfer racing the prime). */
+  /** Probes dropped at probesMax (a burst of pulses, e.g. a state transfer racing the prime). */
   probesDropped = 0;
 
   constructor(private readonly opts: CanaryOptions) {
@@ -268,9 +283,10 @@ export class Canary {
     if (!this.opts.ready()) return;
     const contacts = node.contacts(now);
     updateSeen(this.seen, contacts, now);
-    if (now >= this.nextBeaconAt) {
-      this.nextBeaconAt = now + this.params.beaconIntervalMs * (0.9 + 0.2 * this.random());
-      this.publishBeacon();
+    if (!this.beaconPublished) this.beaconPublished = this.publishOwn(beaconName(this.selfId));
+    if (now >= this.nextPulseAt) {
+      this.nextPulseAt = now + this.params.pulseIntervalMs * (0.9 + 0.2 * this.random());
+      this.publishOwn(pulseName(this.selfId));
     }
     if (this.inFlight !== null && now - this.inFlight.startedAt > 2 * this.opts.config.lookupDeadlineMs) this.inFlight = null;
     if (now < this.nextLookupAt || this.inFlight !== null) return;
@@ -288,19 +304,22 @@ export class Canary {
     });
   }
 
-  private publishBeacon(): void {
+  /** Publish this node's beacon or pulse with a fresh location; false when the core refused (a limit). */
+  private publishOwn(name: string): boolean {
     const node = this.opts.node;
     try {
       this.opts.run((t) => {
         const location = formatBeaconLocation({ id: this.selfId, incarnation: node.incarnation, publishedAtMs: this.wall() });
-        this.publishIds.add(node.publish(beaconName(this.selfId), location, t));
+        this.publishIds.add(node.publish(name, location, t));
       });
+      return true;
     } catch (err) {
       this.opts.onError?.(err as Error);
+      return false;
     }
   }
 
-  /** Read newly stored beacons locally (0 hops) to measure their propagation delay. */
+  /** Read newly stored pulses locally (0 hops) to measure their propagation delay. */
   private runProbes(): void {
     if (this.probes.length === 0) return;
     const batch = this.probes.splice(0, this.probes.length);
@@ -312,7 +331,7 @@ export class Canary {
 
   /**
    * Offer a core event to the canary. Returns true when the event is the canary's own (a canary lookup's or
-   * beacon publish's result): the caller must not count it as a user lookup or publish.
+   * beacon or pulse publish's result): the caller must not count it as a user lookup or publish.
    */
   onEvent(e: CoreEvent): boolean {
     switch (e.type) {
@@ -321,7 +340,7 @@ export class Canary {
       case 'publish-done':
         return this.publishIds.delete(e.result.id);
       case 'tuple-stored':
-        if (this.primed && e.owner !== this.opts.node.address && isBeaconName(e.name)) {
+        if (this.primed && e.owner !== this.opts.node.address && e.name.startsWith(PULSE_PREFIX)) {
           if (this.probes.length < this.params.probesMax) this.probes.push({ name: e.name, owner: e.owner, storedAtMs: this.wall() });
           else this.probesDropped++;
         }
@@ -355,7 +374,7 @@ export class Canary {
     const delay = propagationDelayS(loc.location, this.opts.node.tupleVersion(probe.name, probe.owner)?.versionIncarnation ?? null, probe.storedAtMs);
     const publishedAt = parseBeaconLocation(loc.location)?.publishedAtMs;
     if (delay === null || publishedAt === undefined || this.measured.get(probe.owner) === publishedAt) return;
-    if (!this.measured.has(probe.owner) && this.measured.size >= this.params.seenBeaconsMax) {
+    if (!this.measured.has(probe.owner) && this.measured.size >= this.params.seenPulsesMax) {
       const oldest = this.measured.keys().next().value as string;
       this.measured.delete(oldest);
     }

@@ -301,7 +301,7 @@ export class AgentMetrics implements CanarySink {
     for (const result of CANARY_RESULTS) this.canaryLookups.inc({ result }, 0);
     this.propagation = new Histogram({
       name: 'kelips_propagation_delay_seconds',
-      help: 'Time from a node publishing a new beacon version (its wall clock) to this node storing it (this node\'s wall clock).',
+      help: 'Time from a node publishing a new pulse version (kelips.beacon/pulse/<node>, every 60 gossip rounds; its wall clock) to this node storing it (this node\'s wall clock).',
       buckets: PROPAGATION_BUCKETS_S,
       registers,
     });

@@ -28,6 +28,7 @@ describe('reserved beacon names', () => {
   it.each([
     ['kelips.beacon/10.0.0.1:4000', true],
     [BEACON_PREFIX, true],
+    ['kelips.beacon/pulse/10.0.0.1:4000', true],
     ['kelips.beacon', false],
     ['my/kelips.beacon/x', false],
     ['a.iso', false],
@@ -94,9 +95,9 @@ describe('classifyCanary', () => {
 });
 
 describe('canaryParams: intervals and the dissemination bound', () => {
-  it('defaults (1 s rounds, k = 8): lookups every 10 s, beacons every 60 s, settled after 32 s', () => {
+  it('defaults (1 s rounds, k = 8): lookups every 10 s, pulses every 60 s, settled after 32 s', () => {
     const p = canaryParams(DEFAULTS);
-    expect([p.tickMs, p.lookupIntervalMs, p.beaconIntervalMs]).toEqual([1000, 10_000, 60_000]);
+    expect([p.tickMs, p.lookupIntervalMs, p.pulseIntervalMs]).toEqual([1000, 10_000, 60_000]);
     // 1 s tick + 3 s lookup deadline + 2 x 5 s publish retry + 2 L(8) = 8 rounds + 2 x 5 s anti-entropy
     expect(p.settleMs).toBe(32_000);
     expect(p.freshMs).toBe(DEFAULTS.suspectMult * 4 * 1000);
@@ -216,18 +217,26 @@ const lookupDone = (id: number, r: Partial<LookupResult>): CoreEvent => ({
 });
 
 describe('Canary', () => {
-  it('publishes its beacon once ready, then every beacon interval, and claims the publish results', () => {
+  it('publishes its beacon once when ready (the core refreshes it) and a pulse every pulse interval, and claims the publish results', () => {
     const s = setup();
     s.setReady(false);
     s.canary.tick(0);
     expect(s.node.published).toEqual([]);
     s.setReady(true);
     s.canary.tick(200);
-    expect(s.node.published.map((p) => [p.name, p.location])).toEqual([['kelips.beacon/10.0.0.1:4000', '10.0.0.1:4000 5 1000000']]);
+    expect(s.node.published.map((p) => [p.name, p.location])).toEqual([
+      ['kelips.beacon/10.0.0.1:4000', '10.0.0.1:4000 5 1000000'],
+      ['kelips.beacon/pulse/10.0.0.1:4000', '10.0.0.1:4000 5 1000000'],
+    ]);
     s.canary.tick(400);
-    expect(s.node.published).toHaveLength(1);
-    s.canary.tick(200 + s.canary.params.beaconIntervalMs * 1.1);
     expect(s.node.published).toHaveLength(2);
+    s.setWall(1_060_000);
+    s.canary.tick(200 + s.canary.params.pulseIntervalMs * 1.1);
+    s.canary.tick(200 + s.canary.params.pulseIntervalMs * 2.2);
+    expect(s.node.published.slice(2).map((p) => [p.name, p.location])).toEqual([
+      ['kelips.beacon/pulse/10.0.0.1:4000', '10.0.0.1:4000 5 1060000'],
+      ['kelips.beacon/pulse/10.0.0.1:4000', '10.0.0.1:4000 5 1060000'],
+    ]);
     const id = s.node.published[0]!.id;
     const done: CoreEvent = { type: 'publish-done', result: { id, name: 'n', deleted: false, status: 'stored', storedAt: null, latencyMs: 0 } };
     expect(s.canary.onEvent(done)).toBe(true);
@@ -267,9 +276,9 @@ describe('Canary', () => {
     expect(s.node.lookups).toEqual([]);
   });
 
-  it('measures propagation of new beacon versions stored after the node synced, once per version', () => {
+  it('measures propagation of new pulse versions stored after the node synced, once per version; beacons are not samples', () => {
     const s = setup();
-    const name = `kelips.beacon/${T.id}`;
+    const name = `kelips.beacon/pulse/${T.id}`;
     const stored: CoreEvent = { type: 'tuple-stored', name, owner: T.addr, fresh: true };
     s.node.synced = false;
     s.canary.tick(0);
@@ -281,6 +290,7 @@ describe('Canary', () => {
     s.setWall(1_002_500);
     expect(s.canary.onEvent(stored)).toBe(false);
     expect(s.canary.onEvent({ type: 'tuple-stored', name: 'file-1', owner: T.addr, fresh: true })).toBe(false);
+    expect(s.canary.onEvent({ type: 'tuple-stored', name: `kelips.beacon/${T.id}`, owner: T.addr, fresh: true })).toBe(false);
     s.canary.tick(400);
     expect(s.node.lookups.map((l) => l.name)).toEqual([name]);
     const answer = lookupDone(s.node.lookups[0]!.id, { hops: 0, locations: [{ location: loc(T.id, 3, 1_000_000), owner: T.addr }] });
@@ -298,7 +308,7 @@ describe('Canary', () => {
     const s = setup();
     s.canary.tick(0);
     const max = s.canary.params.probesMax;
-    for (let i = 0; i < max + 5; i++) s.canary.onEvent({ type: 'tuple-stored', name: `kelips.beacon/n${i}`, owner: `n${i}`, fresh: true });
+    for (let i = 0; i < max + 5; i++) s.canary.onEvent({ type: 'tuple-stored', name: `kelips.beacon/pulse/n${i}`, owner: `n${i}`, fresh: true });
     expect(s.canary.probesDropped).toBe(5);
     s.canary.tick(200);
     expect(s.node.lookups).toHaveLength(max);
