@@ -218,7 +218,7 @@ async function main(): Promise<void> {
         `(difference ${(u.foundShare - u.meantToBeFoundShare).toFixed(3)}); wrong answers: ${u.notFoundWhenMeantToBeFound} not found for published names, ` +
         `${u.foundWhenMeantToMiss} found for never-published names; ${u.unavailable} unavailable`,
     );
-    log(`beacon propagation delay over the run: p50 ${fmtS(summary.propagation.p50)}, p99 ${fmtS(summary.propagation.p99)} (${summary.propagation.samples} samples)`);
+    log(`pulse propagation delay over the run: p50 ${fmtS(summary.propagation.p50)}, p99 ${fmtS(summary.propagation.p99)} (${summary.propagation.samples} samples)`);
     log(`chart: ${svgPath}`);
     const rsvg = spawnSync('sh', ['-c', 'command -v rsvg-convert'], { encoding: 'utf8' });
     if (rsvg.status === 0) {
