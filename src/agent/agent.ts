@@ -76,7 +76,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     const logEvent = eventLogger(log);
     const onEvents = (events: CoreEvent[]) => {
       for (const e of events) {
-        // Canary lookups and beacon publishes are counted by the canary, not as user lookups and publishes.
+        // Canary lookups and beacon/pulse publishes are counted by the canary, not as user lookups and publishes.
         if (canary?.onEvent(e) !== true) metrics?.onEvent(e);
         logEvent(e);
         if (e.type === 'incarnation-bumped') {
