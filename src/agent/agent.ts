@@ -13,6 +13,7 @@ import { Driver } from '../net/driver.js';
 import { UdpTransport } from '../net/transport.js';
 import { canonicaliseAddress } from '../wire/index.js';
 import { ClientServer } from './clientserver.js';
+import { Canary, isBeaconName } from './canary.js';
 import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
@@ -77,6 +78,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let metrics: AgentMetrics | null = null;
     let api: LocalApi | null = null;
     let clients: ClientServer | null = null;
+    let canary: Canary | null = null;
     const logEvent = eventLogger(log);
     let resolving = false;
     const reresolveSeeds = (): void => {
@@ -91,7 +93,8 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     };
     const onEvents = (events: CoreEvent[]) => {
       for (const e of events) {
-        metrics?.onEvent(e);
+        // Canary lookups and beacon/pulse publishes are counted by the canary, not as user lookups and publishes.
+        if (canary?.onEvent(e) !== true) metrics?.onEvent(e);
         logEvent(e);
         if (e.type === 'join-pending') reresolveSeeds();
         if (e.type === 'incarnation-bumped') {
@@ -139,11 +142,23 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       ownGroup: () => node.group,
       contactsByGroup: () => theApi.contactsByGroup(),
       tuplesStored: () => node.tupleCount,
-      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted).length,
+      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted && !isBeaconName(t.name)).length,
       coreDrops: () => node.counters.drops,
       suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
     });
+    canary = new Canary({
+      node,
+      run: (fn) => driver.run(fn),
+      now: () => driver.now(),
+      ready: () => theApi.ready(),
+      config: core,
+      sink: metrics,
+      onWrong: (result, d) =>
+        log.warn({ event: 'canary-wrong', result, ...d }, `canary lookup of ${d.name} (known alive for ${Math.round(d.knownForMs / 1000)} s): ${result}, answered by ${d.answeredBy ?? 'nobody'}`),
+      onError: (err) => log.error({ event: 'canary-error', err: err.message }, `canary: ${err.message}`),
+    });
+    const theCanary = canary;
 
     // 4. HTTP.
     let http: HttpServer | null = null;
@@ -161,6 +176,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
 
     driver.start();
     const stopGroupHealth = watchGroupHealth({ members: () => theApi.members(), group: () => node.group, joined: () => node.joined, now: () => driver.now(), log });
+    theCanary.start();
     const b = transport.buffers;
     log.info(
       {
@@ -194,6 +210,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         stopGroupHealth();
+        theCanary.stop();
         driver.run((now) => node.leave(now));
         driver.stop();
         theApi.abortAll('the agent is stopping');

@@ -11,6 +11,7 @@ import { InvalidArgumentError, KelipsError, LimitError } from '../core/errors.js
 import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/types.js';
 import { MemberState } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
+import { isBeaconName, reservedNameError } from './canary.js';
 import type { DataDir } from './persistence.js';
 import { readiness, type Readiness } from './readiness.js';
 
@@ -114,6 +115,8 @@ export class LocalApi {
 
   publish(name: unknown, location: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
+    const reserved = reservedNameError(name);
+    if (reserved !== null) return cb(new ApiError('bad_request', reserved));
     const loc = location === undefined || location === null || location === '' ? this.node.address : location;
     if (typeof loc !== 'string') return cb(new ApiError('bad_request', 'location must be a string'));
     this.mutate((now) => this.node.publish(name, loc, now), cb);
@@ -121,6 +124,8 @@ export class LocalApi {
 
   unpublish(name: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
+    const reserved = reservedNameError(name);
+    if (reserved !== null) return cb(new ApiError('bad_request', reserved));
     this.mutate((now) => this.node.unpublish(name, now), cb);
   }
 
@@ -271,7 +276,7 @@ export class LocalApi {
       contacts: this.contacts().length,
       groupsWithoutContact: this.groupsWithoutContact(),
       tuples: this.node.tupleCount,
-      published: this.node.publishedTuples().filter((t) => !t.deleted).length,
+      published: this.node.publishedTuples().filter((t) => !t.deleted && !isBeaconName(t.name)).length,
       joined: this.node.joined,
       synced: this.node.synced,
       ready: this.ready(),

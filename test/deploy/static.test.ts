@@ -65,6 +65,8 @@ const CONTRACT_METRICS = new Set([
   'kelips_lookup_duration_seconds_bucket',
   'kelips_lookup_duration_seconds_sum',
   'kelips_lookup_duration_seconds_count',
+  'kelips_canary_lookups_total',
+  'kelips_propagation_delay_seconds_bucket',
   // prom-client default metrics with prefix kelips_
   'kelips_nodejs_eventloop_lag_p99_seconds',
   'kelips_process_cpu_seconds_total',
@@ -200,7 +202,11 @@ describe('Grafana dashboards', () => {
       'kelips_membership_joins_total',
       'kelips_membership_leaves_total',
       'kelips_detector_removed_total',
-      'cluster:kelips_lookup_success:ratio_rate1m',
+      'cluster:kelips_lookup_found:ratio_rate1m',
+      'cluster:kelips_lookup_not_found:ratio_rate1m',
+      'kelips_canary_lookups_total',
+      'cluster:kelips_canary_success:ratio_rate5m',
+      'kelips_propagation_delay_seconds_bucket',
     ])
       expect(all, m).toContain(m);
   });
