@@ -143,6 +143,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       coreDrops: () => node.counters.drops,
       suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
+      authority: () => ({ synced: node.synced, recovering: node.recoveringUntil !== null, notReadyAnswers: node.counters.notReadyAnswers, groupResets: node.counters.groupResets }),
     });
 
     // 4. HTTP.
