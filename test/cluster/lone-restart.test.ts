@@ -9,13 +9,16 @@
  *     big-group agent looks the name up over its HTTP API, one lookup after another with a short pause (bounded in
  *     count and time), while the test polls the restarted node's /readyz;
  *  3. asserted: no answer is ever "not found" (HTTP 404); the name is found again within 5 s of the restarted node
- *     becoming ready. The figures are printed for the record.
+ *     becoming ready, by every agent of the big group; once ready, its metrics say it holds its group's state and
+ *     is not recovering. The figures are printed for the record.
  *
  * When did the node become ready? /readyz is polled every READY_POLL_MS. A 503 (or no answer) means it was not ready
  * when that request was sent, a 200 that it was when the answer came back, so the moment lies between the last
  * non-200 poll's send time and the first 200's arrival. The 5 s is measured from the earlier end (the earliest the
  * node can have become ready) to the first "found" that arrived after the first 200: the widest reading of the gap.
  */
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupOfName, groupOfNode } from '../../src/core/hash.js';
 import { Cluster, ctl, ensureBuilt, eventually, http, releaseBuilt } from './harness.js';
@@ -29,6 +32,8 @@ const PORT_BASE = 43_100;
 const LOOKUP_PAUSE_MS = 150;
 /** The restarted node's /readyz is polled this often (ms). */
 const READY_POLL_MS = 50;
+/** The restarted node's /metrics is scraped this often (ms). */
+const METRICS_POLL_MS = 200;
 /** Lookups per agent at most, and the longest the lookup phase may last (ms): the loop always ends. */
 const LOOKUPS_PER_AGENT_MAX = 600;
 const LOOKUP_PHASE_MAX_MS = 90_000;
@@ -37,16 +42,38 @@ const AFTER_FOUND_MS = 2_000;
 /** What the issue demands: found again within this long (ms) of the restarted node becoming ready. */
 const FOUND_AFTER_READY_MS = 5_000;
 
-/** The first port (from PORT_BASE) at which the 5 addresses split 4 + 1, with the lone member not a seed (0, 1). */
-function lonePort(): { port: number; lone: number } {
+/**
+ * The first port (from PORT_BASE) at which the 5 addresses split 4 + 1, with the lone member not a seed (0, 1), and
+ * whose UDP port and HTTP port (+1) are free on all 5 addresses: the same port on every run, unless another run of
+ * this test (another checkout) holds it, in which case the next one that splits 4 + 1.
+ */
+async function lonePort(): Promise<{ port: number; lone: number }> {
   for (let port = PORT_BASE; port < PORT_BASE + 2_000; port += 2) {
     const groups = Array.from({ length: N }, (_, i) => groupOfNode(`${ip(i)}:${port}`, K));
     for (let g = 0; g < K; g++) {
       const members = groups.flatMap((x, i) => (x === g ? [i] : []));
-      if (members.length === 1 && members[0]! >= 2) return { port, lone: members[0]! };
+      if (members.length !== 1 || members[0]! < 2) continue;
+      const free = await Promise.all(Array.from({ length: N }, (_, i) => Promise.all([udpFree(ip(i), port), tcpFree(ip(i), port + 1)])));
+      if (free.every(([u, t]) => u && t)) return { port, lone: members[0]! };
     }
   }
-  throw new Error('no port in range splits the agents 4 + 1');
+  throw new Error('no free port in range splits the agents 4 + 1');
+}
+
+function udpFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    sock.once('error', () => resolve(false));
+    sock.bind(port, host, () => sock.close(() => resolve(true)));
+  });
+}
+
+function tcpFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
 }
 
 interface Answer {
@@ -73,6 +100,22 @@ async function lookup(agent: number, httpAddr: string, name: string): Promise<An
   }
 }
 
+/** The agent's /metrics text, or null. */
+async function scrape(httpAddr: string): Promise<string | null> {
+  try {
+    const res = await fetch(`http://${httpAddr}/metrics`, { signal: AbortSignal.timeout(5_000) });
+    return res.status === 200 ? await res.text() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** One unlabelled series' value (NaN when absent, which no assertion accepts). */
+function metric(text: string, name: string): number {
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  return m === null ? NaN : Number(m[1]);
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let cluster: Cluster;
@@ -85,9 +128,9 @@ let name = '';
 let publisher = -1;
 const location = (n: string) => `http://files.example/${n}`;
 
-beforeAll(() => {
+beforeAll(async () => {
   ensureBuilt();
-  ({ port, lone } = lonePort());
+  ({ port, lone } = await lonePort());
   cluster = new Cluster('lone');
   for (let i = 0; i < N; i++) {
     addrs[i] = `${ip(i)}:${port}`;
@@ -142,7 +185,7 @@ describe('the lone member of a group restarts (5 agents, k = 2, groups of 4 and 
       expect(l.code, `lookup from ${i}: ${l.stdout} ${l.stderr}`).toBe(0);
       expect(l.json.locations).toEqual([{ location: location(name), owner: addrs[publisher] }]);
     }
-  }, 100_000);
+  }, 120_000);
 
   it('kill -9 and restart of the lone member: never "not found", found again within 5 s of ready', async () => {
     const answers: Answer[] = [];
@@ -186,7 +229,20 @@ describe('the lone member of a group restarts (5 agents, k = 2, groups of 4 and 
       }
     };
 
-    const loops = [...big.map((i) => loop(i)), pollReady()];
+    // What the restarted node's metrics said meanwhile (a scrape every METRICS_POLL_MS).
+    const scrapes: { sentAt: number; at: number; holds: number; recovering: number; notReady: number }[] = [];
+    const pollMetrics = async () => {
+      while (!stop && Date.now() - phaseStart < LOOKUP_PHASE_MAX_MS) {
+        if (restartedAt > 0) {
+          const sentAt = Date.now();
+          const t = await scrape(cluster.specs[lone]!.http);
+          if (t !== null) scrapes.push({ sentAt, at: Date.now(), holds: metric(t, 'kelips_node_holds_group_state'), recovering: metric(t, 'kelips_node_recovering'), notReady: metric(t, 'kelips_lookup_not_ready_answers_total') });
+        }
+        await sleep(METRICS_POLL_MS);
+      }
+    };
+
+    const loops = [...big.map((i) => loop(i)), pollReady(), pollMetrics()];
     await sleep(3 * LOOKUP_PAUSE_MS); // a few answers from before the kill
     const killAt = Date.now();
     await cluster.kill9(lone);
@@ -221,6 +277,13 @@ describe('the lone member of a group restarts (5 agents, k = 2, groups of 4 and 
       readyToAllAgentsFoundMs: readyAt === null || allFoundAt === null ? null : allFoundAt - readyAt,
       recovering: recovering === undefined ? null : { reason: recovering.reason, untilMs: recovering.untilMs, atMs: rel(Date.parse(recovering.time)) },
       synced: synced === undefined ? null : { how: synced.how, tuples: synced.tuples, atMs: rel(Date.parse(synced.time)) },
+      metrics: {
+        scrapes: scrapes.length,
+        recoveringSeen: scrapes.some((x) => x.recovering === 1),
+        holdsFirstSeenMs: rel(scrapes.find((x) => x.holds === 1)?.at ?? null),
+        notReadyAnswers: scrapes.length === 0 ? null : scrapes[scrapes.length - 1]!.notReady,
+        publisherGroupResets: await scrape(cluster.specs[publisher]!.http).then((t) => (t === null ? null : metric(t, 'kelips_group_resets_total'))),
+      },
     };
     console.log(`lone-restart figures: ${JSON.stringify(figures)}`);
 
@@ -235,6 +298,10 @@ describe('the lone member of a group restarts (5 agents, k = 2, groups of 4 and 
     expect(figures.readyToFirstFoundWidestMs!).toBeLessThanOrEqual(FOUND_AFTER_READY_MS);
     // Every agent of the big group found it again (the lookup loop stops on that, or on its bound).
     expect([...foundAfterReady].sort(), 'agents that found the name again after ready').toEqual([...big].sort());
+    // The metrics tell the truth: once /readyz said 200, the node holds its group's state and is not recovering.
+    const afterReady = scrapes.filter((x) => x.sentAt > readyAt!);
+    expect(afterReady.length, 'no scrape of the restarted node after it became ready').toBeGreaterThan(0);
+    for (const x of afterReady) expect([x.holds, x.recovering], `scrape at ${rel(x.at)} ms`).toEqual([1, 0]);
     for (const a of answers.filter((x) => x.status === 'found')) expect((a.body as any).locations).toEqual([{ location: location(name), owner: addrs[publisher] }]);
   }, 150_000);
 });
