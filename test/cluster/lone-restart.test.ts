@@ -140,12 +140,8 @@ beforeAll(async () => {
   }
   big = Array.from({ length: N }, (_, i) => i).filter((i) => i !== lone);
   publisher = big[big.length - 1]!;
-  for (let j = 0; ; j++) {
-    if (groupOfName(`lone-${j}.dat`, K) === groupOf[lone]) {
-      name = `lone-${j}.dat`;
-      break;
-    }
-  }
+  for (let j = 0; j < 1000 && name === ''; j++) if (groupOfName(`lone-${j}.dat`, K) === groupOf[lone]) name = `lone-${j}.dat`;
+  if (name === '') throw new Error('no name of the lone group among lone-0.dat .. lone-999.dat');
   for (let i = 0; i < N; i++) cluster.start(i);
 });
 
@@ -270,6 +266,7 @@ describe('the lone member of a group restarts (5 agents, k = 2, groups of 4 and 
       foundAfterReady: readyAt === null ? null : count('found', readyAt),
       killToRestartMs: restartedAt - killAt,
       restartToReadyMs: rel(readyAt),
+      readyPolls: readyPolls.length,
       readyPollUncertaintyMs: readyAt === null || readyNotBefore === null ? null : readyAt - readyNotBefore,
       firstFoundAfterRestartMs: firstFound === undefined ? null : rel(firstFound.at),
       readyToFirstFoundMs: readyAt === null || firstFoundAfterReady === undefined ? null : firstFoundAfterReady.at - readyAt,
