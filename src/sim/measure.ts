@@ -84,7 +84,7 @@ export class LookupTracker implements ClusterObserver {
   private record(asker: number, p: PendingLookup, r: LookupResult): void {
     if (!p.counted) return;
     this.counted++;
-    const hit = r.status === LookupStatus.Found && r.locations.some((l) => l.owner === p.owner && l.location === p.location);
+    const hit = r.status === LookupStatus.Found && r.locations.some((l) => l.location === p.location && (l.owner === p.owner || this.c.slotOfNode(l.owner) === this.c.slotOfNode(p.owner)));
     if (hit) this.found++;
     else if (r.status === LookupStatus.Found) this.wrongLocation++;
     else if (r.status === LookupStatus.NotFound) this.notFound++;
