@@ -13,6 +13,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { resolveConfig, type KelipsConfig } from '../src/core/config.js';
 import { fmix32 } from '../src/core/hash.js';
 import { randInt, SeededRng } from '../src/core/rng.js';
+import { AnswerChecker, type AnswerCounts } from '../src/sim/answer-checker.js';
 import { SafetyChecker, Violations, type Violation } from '../src/sim/checkers.js';
 import { Cluster, SlotState, type ClusterCounters } from '../src/sim/cluster.js';
 import { Faults, type ChurnCounters } from '../src/sim/faults.js';
@@ -69,7 +70,9 @@ export interface Progress {
   lookupsIssued: number;
   violations: number;
   violationsByKind: Record<string, number>;
-  /** Violations not reported in an earlier progress message. */
+  /** Lookups answered "not found" while a live owner's tuple had settled (answer-checker.ts). */
+  wrongNotFound: number;
+  /** Violations (wrong answers included) not reported in an earlier progress message. */
   newViolations: Violation[];
 }
 
@@ -92,6 +95,9 @@ export interface ShardReport {
   detectionsUnfinished: number;
   falseRemovals: number;
   violations: { count: number; byKind: Record<string, number>; list: Violation[] };
+  /** Every lookup answer, judged by the answer checker (src/sim/answer-checker.ts), and its first violations. */
+  answers: AnswerCounts;
+  wrongNotFound: Violation[];
   counters: ClusterCounters;
   net: NetworkCounters;
   nodeMs: number;
@@ -150,7 +156,9 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
   const lookups = new LookupTracker(cluster);
   const dissemination = new DisseminationTracker(cluster, 60 * roundMs);
   const detection = new DetectionTracker(cluster);
-  cluster.observers.push(checker, lookups, dissemination, detection);
+  const wrongAnswers = new Violations(20);
+  const answers = new AnswerChecker(cluster, wrongAnswers);
+  cluster.observers.push(checker, answers, lookups, dissemination, detection);
   // Every scenario decision is mixed into this digest; shards that decide alike end with equal digests.
   let decisions = 0x811c9dc5;
   const decided = (what: number, slot: number, name = ''): void => {
@@ -248,9 +256,11 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
 
   const progressEvery = 60_000;
   let violationsShown = 0;
+  let wrongShown = 0;
   for (let t = progressEvery; t < tl.stopMs + progressEvery; t += progressEvery) {
     cluster.runUntil(Math.min(t, tl.stopMs));
     const shown = Math.min(10, violations.list.length);
+    const wrong = Math.min(10, wrongAnswers.list.length);
     onProgress({
       shard,
       simMs: cluster.now,
@@ -260,9 +270,11 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
       lookupsIssued: lookups.issued,
       violations: violations.count,
       violationsByKind: { ...violations.byKind },
-      newViolations: violations.list.slice(violationsShown, shown),
+      wrongNotFound: answers.counts.wrongNotFound,
+      newViolations: [...violations.list.slice(violationsShown, shown), ...wrongAnswers.list.slice(wrongShown, wrong)],
     });
     violationsShown = shown;
+    wrongShown = wrong;
   }
   detection.finish();
   gc?.();
@@ -290,6 +302,8 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     detectionsUnfinished: detection.unfinished,
     falseRemovals: checker.falseRemovals,
     violations: { count: violations.count, byKind: violations.byKind, list: violations.list.slice(0, 8) },
+    answers: { ...answers.counts },
+    wrongNotFound: wrongAnswers.list.slice(0, 8),
     counters: cluster.counters,
     net: cluster.network.counters,
     nodeMs,
