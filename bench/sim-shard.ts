@@ -11,7 +11,7 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { resolveConfig, type KelipsConfig } from '../src/core/config.js';
-import { fmix32 } from '../src/core/hash.js';
+import { fmix32, groupOfName } from '../src/core/hash.js';
 import { randInt, SeededRng } from '../src/core/rng.js';
 import { AnswerChecker, type AnswerCounts } from '../src/sim/answer-checker.js';
 import { SafetyChecker, Violations, type Violation } from '../src/sim/checkers.js';
@@ -85,7 +85,7 @@ export interface ShardReport {
   /** Whether gc() was available for the heap figure. */
   heapAfterGc: boolean;
   lookups: {
-    issued: number; counted: number; found: number; notFound: number; unavailable: number; wrongLocation: number; oneHop: number; lost: number;
+    issued: number; counted: number; found: number; emptyGroupCounted: number; emptyGroupFound: number; notFound: number; unavailable: number; wrongLocation: number; oneHop: number; lost: number;
     hops: number[]; latencyMs: number[]; hopCounts: number[]; failures: string[];
   };
   disseminationRounds: number[];
@@ -98,6 +98,8 @@ export interface ShardReport {
   /** Every lookup answer, judged by the answer checker (src/sim/answer-checker.ts), and its first violations. */
   answers: AnswerCounts;
   wrongNotFound: Violation[];
+  /** Measured lookups issued for a name whose group had no running node (as of the last gossip round). */
+  lookupsToEmptyGroup: number;
   counters: ClusterCounters;
   net: NetworkCounters;
   nodeMs: number;
@@ -222,6 +224,10 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
 
   // Lookups: a random asker that has been running for the grace period (time to join), a random name of a running
   // owner published at least that long ago. Only the shard of the asker issues it.
+  // Running nodes per group as of the last round, and the measured lookups issued for a name of an empty group
+  // (nowhere to be stored: those cannot be found, however right the protocol).
+  const runningInGroup = new Array<number>(config.groups).fill(0);
+  let lookupsToEmptyGroup = 0;
   const issueLookup = (now: number): void => {
     for (let tries = 0; tries < 50; tries++) {
       const p = published[randInt(rng, published.length)];
@@ -230,7 +236,11 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
       const asker = randInt(rng, cluster.size);
       if (cluster.state[asker] !== SlotState.Running || now - (cluster.startedAt[asker] as number) < graceMs) continue;
       decided(6, asker, p.name);
-      if (cluster.owns(asker)) lookups.issue(asker, p.name, cluster.addrs[p.owner] as string, p.location, true);
+      if (cluster.owns(asker)) {
+        const empty = runningInGroup[groupOfName(p.name, config.groups)] === 0;
+        if (empty) lookupsToEmptyGroup++;
+        lookups.issue(asker, p.name, cluster.addrs[p.owner] as string, p.location, true, empty);
+      }
       return;
     }
   };
@@ -244,6 +254,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     const all = membersByGroup(cluster, false);
     let live = 0;
     for (const g of all) live += g.length;
+    all.forEach((m, g) => (runningInGroup[g] = m.length));
     nodeMs += live * roundMs;
     if (now >= tl.steadyStart) {
       if (steadyBytesFrom < 0) steadyBytesFrom = cluster.counters.bytesSent;
@@ -291,7 +302,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     decisions: decisions >>> 0,
     heapAfterGc: gc !== null,
     lookups: {
-      issued: lookups.issued, counted: lookups.counted, found: lookups.found, notFound: lookups.notFound, unavailable: lookups.unavailable,
+      issued: lookups.issued, counted: lookups.counted, found: lookups.found, emptyGroupCounted: lookups.emptyGroupCounted, emptyGroupFound: lookups.emptyGroupFound, notFound: lookups.notFound, unavailable: lookups.unavailable,
       wrongLocation: lookups.wrongLocation, oneHop: lookups.oneHop, lost: lookups.lost, hops: lookups.hops.values(),
       latencyMs: lookups.latencyMs.values(), hopCounts: Array.from(lookups.hopCounts, (n) => n ?? 0), failures: lookups.failures.slice(0, 5),
     },
@@ -303,6 +314,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     falseRemovals: checker.falseRemovals,
     violations: { count: violations.count, byKind: violations.byKind, list: violations.list.slice(0, 8) },
     answers: { ...answers.counts },
+    lookupsToEmptyGroup,
     wrongNotFound: wrongAnswers.list.slice(0, 8),
     counters: cluster.counters,
     net: cluster.network.counters,

@@ -358,7 +358,8 @@ async function main(): Promise<void> {
     const r = await runOne({ ...args, seed });
     runs.push({
       seed, wrong_not_found: r.wrong_not_found, lookup_success_ratio: r.lookup_success_ratio, lookups: r.lookups, lookups_not_found: r.lookups_not_found,
-      lookups_unavailable: r.lookups_unavailable, safety_violations: r.safety_violations, wall_seconds: r.wall_seconds,
+      lookups_unavailable: r.lookups_unavailable, lookups_to_empty_group: r.lookups_to_empty_group,
+      lookup_success_ratio_inhabited_groups: r.lookup_success_ratio_inhabited_groups, safety_violations: r.safety_violations, wall_seconds: r.wall_seconds,
       wrong_not_found_examples: r.wrong_not_found_examples.slice(0, 2), replay: r.replay,
     });
     process.stderr.write(`bench/sim seed ${seed}: wrong_not_found ${r.wrong_not_found}, lookup_success_ratio ${r.lookup_success_ratio}, ${r.wall_seconds} s\n`);
