@@ -163,7 +163,7 @@ export function runScenario(spec: ScenarioSpec, seed: number, opts: RunOptions):
     cluster.at((i / plan.nodes) * joinSpreadMs, () => {
       if (i < clusters) cluster.addNode([]);
       else if (clusters === 1) cluster.addNode(faults.pickLive(3));
-      else cluster.addNode(faults.pickLive(3 * clusters).filter((s) => s % clusters === i % clusters).slice(0, 3));
+      else cluster.addNode(pickSameCluster(cluster, faults, i, clusters, 3));
     });
   }
   const files = plan.filesPerNode ?? 2;
@@ -296,6 +296,20 @@ export function groupSizes(c: Cluster): number[] {
 
 function estimateFailMs(cfg: Readonly<KelipsConfig>, nodes: number, groups: number): number {
   return timeouts(cfg, Math.ceil((1.5 * nodes) / groups)).failMs;
+}
+
+/** Up to `count` distinct random running slots of slot i's cluster (slot s is in cluster s mod `clusters`). */
+function pickSameCluster(c: Cluster, faults: Faults, i: number, clusters: number, count: number): number[] {
+  const same: number[] = [];
+  for (let s = i % clusters; s < c.size; s += clusters) if (s !== i && c.isLive(s)) same.push(s);
+  const out: number[] = [];
+  while (out.length < count && same.length > 0) {
+    const j = randInt(faults.rng, same.length);
+    out.push(same[j] as number);
+    same[j] = same[same.length - 1] as number;
+    same.pop();
+  }
+  return out;
 }
 
 /**
