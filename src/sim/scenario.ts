@@ -13,12 +13,14 @@
 import { resolveConfig, timeouts, type KelipsConfig } from '../core/config.js';
 import { fmix32, groupOfName } from '../core/hash.js';
 import { randInt, SeededRng } from '../core/rng.js';
-import { AnswerChecker, disseminationBoundRounds, type AnswerCounts } from './answer-checker.js';
+import { AnswerChecker, type AnswerCounts } from './answer-checker.js';
+import { BackgroundLookups } from './background-lookups.js';
 import { SafetyChecker, Violations } from './checkers.js';
 import { Cluster, SlotState } from './cluster.js';
 import { Faults } from './faults.js';
 import { checkMembership, LookupProbe } from './liveness.js';
 import { PERFECT_LINKS, type LinkSettings } from './network.js';
+import { Recovery } from './recovery.js';
 import type { Codec, NodeFactory } from './sim-node.js';
 
 /** Draws settings from the scenario seed and remembers each (name = value) for the first line of the run. */
@@ -196,7 +198,7 @@ export function runScenario(spec: ScenarioSpec, seed: number, opts: RunOptions):
     log: (line) => log(`t=${(cluster.now / 1000).toFixed(3)}s ${line}`),
     expectRecovery: (slots, label) => recovery.expect(slots, label),
   };
-  const recovery = new Recovery(cluster, violations, ctx, new SeededRng(fmix32(seed ^ 0x72656376)));
+  const recovery = new Recovery(cluster, violations, ctx.failMsMax, ctx.log, new SeededRng(fmix32(seed ^ 0x72656376)));
   const background = new BackgroundLookups(cluster, new SeededRng(fmix32(seed ^ 0x62676c6b)));
   const lookupsPerS = plan.lookupsPerS ?? Math.max(5, plan.nodes / 4);
   cluster.network.settings = { ...links };
@@ -310,96 +312,4 @@ function pickSameCluster(c: Cluster, faults: Faults, i: number, clusters: number
     same.pop();
   }
   return out;
-}
-
-/**
- * Lookups of random live owners' names from random running nodes, for the answer checker to judge (their answers
- * are judged there, not here). Every choice comes from the seed and the slots' lifecycle.
- */
-class BackgroundLookups {
-  constructor(
-    private readonly c: Cluster,
-    private readonly rng: SeededRng,
-  ) {}
-
-  issue(): void {
-    const c = this.c;
-    for (let tries = 0; tries < 20; tries++) {
-      const owner = randInt(this.rng, c.size);
-      const asker = randInt(this.rng, c.size);
-      if (c.state[owner] !== SlotState.Running || c.state[asker] !== SlotState.Running) continue;
-      const mine = c.node(owner).publishedTuples().filter((t) => !t.deleted);
-      const t = mine[randInt(this.rng, Math.max(1, mine.length))];
-      if (t === undefined) continue;
-      c.lookup(asker, t.name);
-      return;
-    }
-  }
-}
-
-/** The recovery checks of `PhaseContext.expectRecovery`. */
-class Recovery {
-  checks = 0;
-  issued = 0;
-  answered = 0;
-  /** Simulated time until which a started check may still add violations. */
-  busyUntil = 0;
-  private readonly probes: LookupProbe[] = [];
-  private readonly waiting = new Set<string>();
-
-  constructor(
-    private readonly c: Cluster,
-    private readonly v: Violations,
-    private readonly ctx: PhaseContext,
-    private readonly rng: SeededRng,
-  ) {}
-
-  expect(slots: readonly number[], label: string): void {
-    const c = this.c;
-    const round = c.config.gossipIntervalMs;
-    const giveUpAt = c.now + 3 * this.ctx.failMsMax;
-    this.waiting.add(label);
-    this.busyUntil = Math.max(this.busyUntil, giveUpAt + round);
-    const poll = (now: number): void => {
-      const notReady = slots.filter((s) => {
-        const n = c.nodes[s];
-        return c.state[s] !== SlotState.Running || !n || !n.joined || !n.synced;
-      });
-      if (notReady.length > 0) {
-        if (now < giveUpAt) return c.at(now + round, poll);
-        this.waiting.delete(label);
-        this.v.add('not-ready', now, label, `${notReady.length} of ${slots.length} slots not running, joined and synced within ${(3 * this.ctx.failMsMax) / 1000} s (3 fail timeouts), e.g. ${c.addrs[notReady[0] as number]}`);
-        return;
-      }
-      const bound = disseminationBoundRounds(Math.max(...groupSizes(c)));
-      this.ctx.log(`${label}: ${slots.length} slots ready; every live owner's tuple must be found ${bound} rounds from now`);
-      c.at(now + bound * round, () => this.probe(label));
-    };
-    c.at(c.now + round, poll);
-  }
-
-  private probe(label: string): void {
-    const c = this.c;
-    this.waiting.delete(label);
-    this.checks++;
-    const p = new LookupProbe(c, this.v, this.rng, 'not-found-after-ready');
-    c.observers.push(p);
-    this.probes.push(p);
-    p.start(400, inhabited(c));
-    this.busyUntil = Math.max(this.busyUntil, c.now + c.config.lookupDeadlineMs + 2 * c.config.gossipIntervalMs);
-  }
-
-  /** Count the answers; a lookup still unanswered, or a check still waiting, is a violation. */
-  finish(now: number): void {
-    for (const p of this.probes) {
-      p.finish(now);
-      this.issued += p.issued;
-      this.answered += p.answered;
-      const i = this.c.observers.indexOf(p);
-      if (i >= 0) this.c.observers.splice(i, 1);
-    }
-    this.probes.length = 0;
-    for (const label of this.waiting) this.v.add('recovery-unfinished', now, label, 'the run ended before the recovery check ran');
-    this.waiting.clear();
-  }
 }
