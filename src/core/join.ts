@@ -227,9 +227,10 @@ export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number):
     if (seen === undefined && s.resetsSeen.size >= RESETS_SEEN_MAX) s.resetsSeen.delete(s.resetsSeen.keys().next().value!);
     seen = { incarnation: msg.originIncarnation, forwardedAt: -Infinity };
     s.resetsSeen.set(msg.origin, seen);
-    // Several members of one group recovering at once each announce: one re-publication serves them all (what
-    // reaches one member reaches the others by gossip), so a group is re-published at most once per settleMs.
-    if (now - (s.republishedAt[msg.group] ?? -Infinity) < s.t.settleMs) s.drop('reset-rate');
+    // Members of one group that start recovering in the same round each announce: one re-publication serves them
+    // all (what reaches one reaches the others by gossip), so a group is re-published at most once a round. Not
+    // longer: a later reset is another loss (the copies re-published earlier may have died with their holders).
+    if (now - (s.republishedAt[msg.group] ?? -Infinity) < s.cfg.gossipIntervalMs) s.drop('reset-rate');
     else {
       s.republishedAt[msg.group] = now;
       let republished = 0;
