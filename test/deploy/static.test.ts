@@ -344,8 +344,8 @@ describe('container', () => {
       }
     }
     // The build runs the project's own compile command; tsconfig's inputs are all copied.
-    expect(ins.some((i) => i.op === 'RUN' && i.args.includes('npx tsc -p tsconfig.json'))).toBe(true);
-    const tsconfig = JSON.parse(readFileSync(join(REPO, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    expect(ins.some((i) => i.op === 'RUN' && i.args.includes('npx tsc -p tsconfig.build.json'))).toBe(true);
+    const tsconfig = JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     const copied = ins.filter((i) => i.op === 'COPY' && !i.args.includes('--from')).map((i) => i.args.split(/\s+/)[0]);
     for (const inc of tsconfig.include) expect(copied, `tsconfig include ${inc} is copied`).toContain((inc.split('/')[0] as string));
     // Runtime stage: non-root, health check, entry point into the built agent.
