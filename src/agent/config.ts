@@ -157,7 +157,9 @@ export function loadConfig(input: LoadInput): LoadResult {
   } catch (err) {
     const msg = (err as Error).message;
     const m = /'(--?[A-Za-z0-9-]+)/.exec(msg);
-    throw new AgentConfigError(m?.[1] ?? 'arguments', `${msg.replace(/\. To specify a positional.*$/s, '')} (see kelips --help)`);
+    const near = m?.[1]?.startsWith('--') ? nearest(m[1].slice(2), Object.keys(parseOptions)) : null;
+    const hint = near === null ? 'see kelips --help' : `did you mean --${near}?`;
+    throw new AgentConfigError(m?.[1] ?? 'arguments', `${msg.replace(/\. To specify a positional.*$/s, '')} (${hint})`);
   }
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   if (values.help) return { kind: 'help', text: helpText() };
