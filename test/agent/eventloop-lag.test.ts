@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
 import { AgentMetrics } from '../../src/agent/metrics.js';
+import { idleMetricsSource } from './metrics-source.js';
 import { LagSampler } from '../../src/agent/eventloop-lag.js';
 
 describe('LagSampler', () => {
@@ -47,20 +48,7 @@ describe('LagSampler', () => {
 describe('kelips_nodejs_eventloop_lag_*_seconds', () => {
   it('are registered once each, and a blocked loop shows in the max', async () => {
     const m = new AgentMetrics(
-      {
-        info: () => ({ cluster: 'c', group: 0, address: '127.0.0.1:1', version: '0' }),
-        incarnation: () => 1,
-        ready: () => true,
-        members: () => [],
-        groups: () => 1,
-        ownGroup: () => 0,
-        contactsByGroup: () => new Map(),
-        tuplesStored: () => 0,
-        tuplesPublished: () => 0,
-        coreDrops: () => ({}),
-        suspectProbes: () => 0,
-        net: () => ({ sent: {}, received: {}, bytesSent: 0, bytesReceived: 0, rejects: {}, encodeErrors: 0, sendErrors: 0, unexpected: 0 }),
-      },
+      idleMetricsSource(),
       {},
     );
     const registry: Registry = m.registry;
