@@ -9,11 +9,12 @@ import { PRESETS, resolveConfig, ConfigError, type KelipsConfig } from '../core/
 import { LookupStatus, MemberState } from '../core/types.js';
 import { ClientCode, ClientOp, type ContactRow, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { WireEncodeError } from '../wire/errors.js';
+import { toJson } from '../agent/json.js';
 import { nearest } from '../agent/nearest.js';
 import { CtlClient, okOrThrow } from './client.js';
 import { NoAnswerError, RefusedError, UsageError } from './errors.js';
 import { plan } from './plan.js';
-import { formatBytes, formatDuration, jsonLine, renderPairs, renderTable } from './table.js';
+import { formatBytes, formatDuration, renderPairs, renderTable } from './table.js';
 
 export const EXIT = Object.freeze({ ok: 0, notFound: 1, usage: 2, unavailable: 3 });
 export const DEFAULT_NODE = '127.0.0.1:7946';
@@ -137,7 +138,7 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
     });
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
-    if (argv.includes('--json')) io.out(jsonLine({ error: { code: 'usage', message } }));
+    if (argv.includes('--json')) io.out(toJson({ error: { code: 'usage', message } }));
     io.err(`kelips-ctl: ${message} (see kelips-ctl --help)`);
     return EXIT.usage;
   }
@@ -145,7 +146,7 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
   const json = v.json === true;
   const [command, ...args] = parsed.positionals;
   if (command === undefined) {
-    if (!v.help && json) io.out(jsonLine({ error: { code: 'usage', message: 'no command given' } }));
+    if (!v.help && json) io.out(toJson({ error: { code: 'usage', message: 'no command given' } }));
     (v.help ? io.out : io.err)(GLOBAL_HELP);
     return v.help ? EXIT.ok : EXIT.usage;
   }
@@ -158,7 +159,7 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
     const h = COMMAND_HELP[topic];
     if (h === undefined) {
       const message = unknownCommand(topic);
-      if (json) io.out(jsonLine({ error: { code: 'usage', message } }));
+      if (json) io.out(toJson({ error: { code: 'usage', message } }));
       io.err(`kelips-ctl: ${message}`);
       return EXIT.usage;
     }
@@ -194,18 +195,18 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
   } catch (err) {
     // An argument the wire format cannot carry (a name over the length limit...) is a usage error too.
     if (err instanceof UsageError || err instanceof WireEncodeError) {
-      if (json) io.out(jsonLine({ error: { code: 'usage', message: err.message } }));
+      if (json) io.out(toJson({ error: { code: 'usage', message: err.message } }));
       io.err(`kelips-ctl: ${err.message} (see kelips-ctl ${command in COMMAND_HELP ? `${command} ` : ''}--help)`);
       return EXIT.usage;
     }
     if (err instanceof NoAnswerError) {
-      if (json) io.out(jsonLine({ error: { code: 'unavailable', message: err.message } }));
+      if (json) io.out(toJson({ error: { code: 'unavailable', message: err.message } }));
       io.err(`kelips-ctl: ${err.message}`);
       return EXIT.unavailable;
     }
     if (err instanceof RefusedError) {
       const code = err.reply === ClientCode.BadRequest ? 'bad_request' : err.reply === ClientCode.Busy ? 'busy' : 'unavailable';
-      if (json) io.out(jsonLine({ error: { code, message: err.message } }));
+      if (json) io.out(toJson({ error: { code, message: err.message } }));
       io.err(`kelips-ctl: the agent refused: ${err.message}`);
       return err.reply === ClientCode.BadRequest ? EXIT.usage : EXIT.unavailable;
     }
@@ -235,7 +236,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
       const p = r.payload;
       const status = p.status === LookupStatus.Found ? 'found' : p.status === LookupStatus.NotFound ? 'not_found' : 'unavailable';
       if (json) {
-        io.out(jsonLine({ name, status, locations: p.locations, hops: p.hops, attempts: p.attempts, latencyMs: p.latencyMs, answeredBy: p.answeredBy, rttMs: a.elapsedMs, node: client.node }));
+        io.out(toJson({ name, status, locations: p.locations, hops: p.hops, attempts: p.attempts, latencyMs: p.latencyMs, answeredBy: p.answeredBy, rttMs: a.elapsedMs, node: client.node }));
       } else {
         if (p.locations.length > 0) io.out(renderTable(['location', 'owner'], p.locations.map((l) => [l.location, l.owner])));
         const how = `${p.hops} hop${p.hops === 1 ? '' : 's'}, ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}, ${formatDuration(p.latencyMs)} at the agent, ${formatDuration(a.elapsedMs)} round trip`;
@@ -258,7 +259,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
           ? await client.request<PublishClientReply>({ op: ClientOp.Publish, name, location: location! })
           : await client.request<PublishClientReply>({ op: ClientOp.Unpublish, name });
       const p = (okOrThrow(a.reply) as PublishClientReply).payload;
-      if (json) io.out(jsonLine({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, latencyMs: p.latencyMs }));
+      if (json) io.out(toJson({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, latencyMs: p.latencyMs }));
       else
         io.out(
           `${command === 'publish' ? `published ${name} -> ${location}` : `unpublished ${name}`}: ` +
@@ -280,7 +281,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
         rows = await client.rows<MemberRow>({ op: ClientOp.Members, group: null }, node);
       }
       rows.sort((a, b) => a.addr.localeCompare(b.addr));
-      if (json) io.out(jsonLine({ node, group: group ?? rows[0]?.group ?? null, members: rows.map((r) => ({ ...r, state: r.state === MemberState.Suspect ? 'suspect' : 'alive' })) }));
+      if (json) io.out(toJson({ node, group: group ?? rows[0]?.group ?? null, members: rows.map((r) => ({ ...r, state: r.state === MemberState.Suspect ? 'suspect' : 'alive' })) }));
       else {
         io.out(
           renderTable(
@@ -295,7 +296,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'contacts': {
       const rows = await client.rows<ContactRow>({ op: ClientOp.Contacts });
       rows.sort((a, b) => a.group - b.group || a.addr.localeCompare(b.addr));
-      if (json) io.out(jsonLine({ node: client.node, contacts: rows }));
+      if (json) io.out(toJson({ node: client.node, contacts: rows }));
       else {
         io.out(
           renderTable(
@@ -310,7 +311,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'status': {
       const a = await client.request<StatusClientReply>({ op: ClientOp.Status });
       const s = (okOrThrow(a.reply) as StatusClientReply).payload;
-      if (json) io.out(jsonLine(s));
+      if (json) io.out(toJson(s));
       else
         io.out(
           renderPairs([
@@ -332,7 +333,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'ping': {
       const a = await client.request<PingClientReply>({ op: ClientOp.Ping });
       const p = (okOrThrow(a.reply) as PingClientReply).payload;
-      if (json) io.out(jsonLine({ ...p, rttMs: a.elapsedMs, attempts: a.attempts }));
+      if (json) io.out(toJson({ ...p, rttMs: a.elapsedMs, attempts: a.attempts }));
       else io.out(`pong from ${p.address}: cluster ${p.cluster}, k=${p.groups}, group ${p.group}, incarnation ${p.incarnation}, ${formatDuration(a.elapsedMs)}`);
       return EXIT.ok;
     }
@@ -362,7 +363,7 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
   }
   const p = plan({ nodes, files, groups, nameBytes, locationBytes, config });
   if (json) {
-    io.out(jsonLine({ ...p, preset }));
+    io.out(toJson({ ...p, preset }));
     return EXIT.ok;
   }
   const b = p.bandwidth;

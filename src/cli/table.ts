@@ -47,16 +47,3 @@ export function formatDuration(ms: number): string {
   if (h < 48) return `${h}h${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
-
-/**
- * One JSON line for scripts. Durations (keys ending in `Ms`) are rounded to 3 decimals (1 µs): the timer's float
- * noise (1.7390210000012303) is no information.
- */
-export function jsonLine(value: unknown): string {
-  return JSON.stringify(value, (key, v: unknown) => (key.endsWith('Ms') && typeof v === 'number' ? roundMs(v) : v));
-}
-
-/** `ms` rounded to 3 decimals. */
-export function roundMs(ms: number): number {
-  return Number.isFinite(ms) ? Math.round(ms * 1000) / 1000 : ms;
-}
