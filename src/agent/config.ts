@@ -371,7 +371,11 @@ export function helpText(): string {
     lines.push('');
   };
   section('Agent:', AGENT_OPTIONS);
-  section('Protocol tuning (defaults of the lan preset; --preset local changes the timings):', TUNING_OPTIONS);
+  section(
+    'Protocol tuning (src/core/config.ts gives the reason for each default; defaults of the lan preset, --preset local\n' +
+      'changes the timings; L(G) = ceil(log2(G + 1)) for a group of G members, G counted as at least k):',
+    TUNING_OPTIONS,
+  );
   lines.push('Exit status: 0 after a clean stop (SIGTERM/SIGINT: graceful leave), 1 on a runtime failure,');
   lines.push('2 on a bad option value (the message names the option and what is allowed).');
   return lines.join('\n');

@@ -5,7 +5,8 @@
  * as bad), 3 unavailable (no answer, or the agent could not get one).
  */
 import { parseArgs } from 'node:util';
-import { PRESETS, resolveConfig, ConfigError, type KelipsConfig } from '../core/config.js';
+import { PRESETS, resolveConfig, ConfigError, describeProblem, type KelipsConfig } from '../core/config.js';
+import { kebab } from '../agent/config.js';
 import { LookupStatus, MemberState } from '../core/types.js';
 import { ClientCode, ClientOp, type ContactRow, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { WireEncodeError } from '../wire/errors.js';
@@ -358,7 +359,7 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
   try {
     config = resolveConfig(overrides, preset as keyof typeof PRESETS);
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (err instanceof ConfigError) throw new UsageError(`--${kebab(err.field)} ${describeProblem(err.problem, (f) => `--${kebab(f)}`)}`);
     throw err;
   }
   const p = plan({ nodes, files, groups, nameBytes, locationBytes, config });
