@@ -330,7 +330,7 @@ export function loadConfig(input: LoadInput): LoadResult {
 }
 
 /** KELIPS_* variables that other programs read: kelips-ctl, the container's health check. */
-const OTHER_PROGRAMS_ENV = new Set(['KELIPS_NODE', 'KELIPS_KEY', 'KELIPS_HEALTHCHECK_URL']);
+const OTHER_PROGRAMS_ENV = new Set(['KELIPS_NODE', 'KELIPS_HEALTHCHECK_URL']);
 
 /** A warning for every KELIPS_* variable the agent does not read (a typo would otherwise be silently ignored). */
 export function unknownEnvironment(env: Record<string, string | undefined>): string[] {
