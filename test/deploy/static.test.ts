@@ -359,7 +359,7 @@ describe('container', () => {
     const entry = last.find((i) => i.op === 'ENTRYPOINT');
     expect(entry?.args).toBe('["node", "/opt/kelips/dist/src/cli/kelips.js"]');
     expect(last.find((i) => i.op === 'WORKDIR')?.args).toBe('/opt/kelips');
-    // dist/src/cli/kelips.js is what `npx tsc -p .` produces from src/cli/kelips.ts.
+    // dist/src/cli/kelips.js is what `npm run build` produces from src/cli/kelips.ts.
     expect(existsSync(join(REPO, 'src/cli/kelips.ts')), 'src/cli/kelips.ts (the agent entry point) exists').toBe(true);
     // Configuration through KELIPS_* variables the agent knows.
     const envs = ins.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/(KELIPS_\w+)=/g)].map((m) => m[1] as string));
