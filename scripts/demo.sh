@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kelips demo: 16 real agents on loopback (127.0.0.11-26), sample files published and looked up with kelips-ctl.
+# kelips demo: 16 real agents on loopback (127.0.0.11-26), k from `kelips-ctl plan` (2 for 16 agents), sample files
+# published and looked up with kelips-ctl.
 # Does its own set-up (npm ci, build) on a fresh clone. Ctrl-C stops every agent gracefully (SIGTERM: leave).
 #
 #   scripts/demo.sh            run until Ctrl-C
@@ -34,7 +35,9 @@ fi
 
 KELIPS=(node "$ROOT/dist/src/cli/kelips.js")
 CTL=(node "$ROOT/dist/src/cli/kelips-ctl.js")
-K=$(node -e "console.log(Math.max(1, Math.round(Math.sqrt($AGENTS))))")
+# k from kelips-ctl plan: round(sqrt N) within the sizing rule, so no group is likely to start with fewer than 2
+# members (16 agents: k = 2, a 0.052% chance; k = 4 would be 25%).
+K=$("${CTL[@]}" plan --nodes "$AGENTS" --files 10 --json | node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).groupsRecommended))')
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kelips-demo.XXXXXX")
 PIDS=()
 KEEP_LOGS=0

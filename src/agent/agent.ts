@@ -3,7 +3,6 @@
  * and kelips-ctl's client messages together, and stops them in order (graceful leave first).
  */
 import { randomBytes } from 'node:crypto';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { KelipsNode } from '../core/node.js';
@@ -14,12 +13,15 @@ import { Driver } from '../net/driver.js';
 import { UdpTransport } from '../net/transport.js';
 import { canonicaliseAddress } from '../wire/index.js';
 import { ClientServer } from './clientserver.js';
+import { Canary, isBeaconName } from './canary.js';
 import { AgentConfigError, type AgentConfig } from './config.js';
 import { HttpServer } from './http.js';
 import { LocalApi } from './localapi.js';
 import { eventLogger, type Logger } from './logger.js';
+import { watchGroupHealth } from './group-health.js';
 import { AgentMetrics } from './metrics.js';
 import { DataDir, DataDirError } from './persistence.js';
+import { hasSeedNames, resolveSeeds } from './seeds.js';
 import { version } from './version.js';
 
 export interface Agent {
@@ -46,6 +48,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     if (err instanceof DataDirError) throw new AgentConfigError('data-dir', `invalid data-dir (${config.dataDir}): ${err.message}`);
     throw err;
   }
+  const firstStart = dataDir.readIncarnation() === null;
   const incarnation = dataDir.nextIncarnation();
   const published = dataDir.readPublished();
 
@@ -59,23 +62,41 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
   });
   try {
     const address = advertiseAddress(config, transport.localAddress);
-    const seeds = await resolveSeeds(config.join, transport.localAddress.startsWith('[') ? 6 : 4, log);
+    const family = transport.localAddress.startsWith('[') ? 6 : 4;
+    const seeds = await resolveSeeds(config.join, family, log, 3);
     const core = config.core;
 
     // 3. The core, the driver, the API.
     const rng = new SeededRng(randomBytes(4).readUInt32LE(0));
     const startedAt = performance.now();
-    const node = new KelipsNode({ config: core, self: address, incarnation, rng, now: startedAt, seeds: seeds.filter((s) => s !== address), published });
+    // Given seeds, never found a cluster of its own: the core retries them with backoff, and we re-resolve their
+    // names each time it reports that none answered.
+    const founder = config.join.length === 0;
+    const node = new KelipsNode({ config: core, self: address, incarnation, rng, now: startedAt, seeds: seeds.filter((s) => s !== address), published, founder, firstStart });
     dataDir.setPublishedSource(() => node.publishedTuples());
 
     let metrics: AgentMetrics | null = null;
     let api: LocalApi | null = null;
     let clients: ClientServer | null = null;
+    let canary: Canary | null = null;
     const logEvent = eventLogger(log);
+    let resolving = false;
+    const reresolveSeeds = (): void => {
+      if (resolving || !hasSeedNames(config.join)) return;
+      resolving = true;
+      resolveSeeds(config.join, family, log, 1)
+        .then((fresh) => {
+          if (fresh.length > 0) driver.run((now) => node.join(fresh.filter((a) => a !== address), now));
+        })
+        .catch((err: Error) => log.warn({ event: 'seed-unresolved', err: err.message }, `cannot resolve seeds: ${err.message}`))
+        .finally(() => (resolving = false));
+    };
     const onEvents = (events: CoreEvent[]) => {
       for (const e of events) {
-        metrics?.onEvent(e);
+        // Canary lookups and beacon/pulse publishes are counted by the canary, not as user lookups and publishes.
+        if (canary?.onEvent(e) !== true) metrics?.onEvent(e);
         logEvent(e);
+        if (e.type === 'join-pending') reresolveSeeds();
         if (e.type === 'incarnation-bumped') {
           try {
             dataDir.saveIncarnation(e.incarnation);
@@ -97,7 +118,6 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       },
       onEncodeError: (err, msg) => log.error({ event: 'encode-failed', type: msg.type, err: err.message }, `could not encode a message of type ${msg.type}: ${err.message}`),
     });
-    const founder = seeds.length === 0;
     api = new LocalApi({
       node,
       driver,
@@ -107,7 +127,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       version: version(),
       startedAt,
       inflightMax: core.pendingMax,
-      founder,
+      resolveSeed: (text) => resolveSeeds([text], family, log, 1),
       onPersistError: (err) => log.error({ event: 'persist-failed', err: err.message }, `cannot save published tuples: ${err.message}`),
     });
     const theApi = api;
@@ -122,11 +142,23 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       ownGroup: () => node.group,
       contactsByGroup: () => theApi.contactsByGroup(),
       tuplesStored: () => node.tupleCount,
-      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted).length,
+      tuplesPublished: () => node.publishedTuples().filter((t) => !t.deleted && !isBeaconName(t.name)).length,
       coreDrops: () => node.counters.drops,
       suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
     });
+    canary = new Canary({
+      node,
+      run: (fn) => driver.run(fn),
+      now: () => driver.now(),
+      ready: () => theApi.ready(),
+      config: core,
+      sink: metrics,
+      onWrong: (result, d) =>
+        log.warn({ event: 'canary-wrong', result, ...d }, `canary lookup of ${d.name} (known alive for ${Math.round(d.knownForMs / 1000)} s): ${result}, answered by ${d.answeredBy ?? 'nobody'}`),
+      onError: (err) => log.error({ event: 'canary-error', err: err.message }, `canary: ${err.message}`),
+    });
+    const theCanary = canary;
 
     // 4. HTTP.
     let http: HttpServer | null = null;
@@ -143,6 +175,8 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     }
 
     driver.start();
+    const stopGroupHealth = watchGroupHealth({ members: () => theApi.members(), group: () => node.group, joined: () => node.joined, now: () => driver.now(), log });
+    theCanary.start();
     const b = transport.buffers;
     log.info(
       {
@@ -175,6 +209,8 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        stopGroupHealth();
+        theCanary.stop();
         driver.run((now) => node.leave(now));
         driver.stop();
         theApi.abortAll('the agent is stopping');
@@ -226,35 +262,6 @@ function firstInterfaceAddress(family: 4 | 6): string | null {
   }
   if (family === 6) return firstInterfaceAddress(4);
   return null;
-}
-
-/** Seeds as canonical addresses; host names resolved (every address of a name), retried a few times. */
-async function resolveSeeds(join: readonly string[], family: 4 | 6, log: Logger): Promise<string[]> {
-  const out: string[] = [];
-  for (const s of join) {
-    const p = parseHostPort(s, { allowHostname: true }) as { host: string; port: number; family: number };
-    if (p.family !== 0) {
-      const c = canonicaliseAddress(formatHostPort(p.host, p.port));
-      if (c !== null) out.push(c);
-      continue;
-    }
-    let resolved = false;
-    for (let attempt = 0; attempt < 5 && !resolved; attempt++) {
-      try {
-        const addrs = await dnsLookup(p.host, { all: true, family: family === 6 ? 0 : 4 });
-        for (const a of addrs) {
-          const c = canonicaliseAddress(formatHostPort(a.address, p.port));
-          if (c !== null && !out.includes(c)) out.push(c);
-        }
-        resolved = addrs.length > 0;
-      } catch (err) {
-        if (attempt === 4) log.warn({ event: 'seed-unresolved', seed: s, err: (err as Error).message }, `cannot resolve seed ${s}: ${(err as Error).message}`);
-        else await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
-      }
-    }
-  }
-  if (join.length > 0 && out.length === 0) throw new Error(`none of the seeds (--join ${join.join(',')}) could be resolved`);
-  return out;
 }
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {

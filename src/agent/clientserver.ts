@@ -105,6 +105,10 @@ export class ClientServer {
           },
         });
       }
+      case ClientOp.Join:
+        return this.api.join(req.seed, (err, seeds) =>
+          this.reply(from, err ? errorFor(req, err) : { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Join, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: { seeds: seeds! } }),
+        );
       case ClientOp.Ping: {
         const s = this.api.status();
         return this.reply(from, {
@@ -166,7 +170,7 @@ function publishReply(id: number, op: ClientOp.Publish | ClientOp.Unpublish, r: 
     code: ClientCode.Ok,
     chunk: 0,
     chunks: 1,
-    payload: { status: r.status, storedAt: r.storedAt, latencyMs: Math.max(0, r.latencyMs) },
+    payload: { status: r.status, storedAt: r.storedAt, latencyMs: Math.max(0, r.latencyMs), replicas: r.replicas, groupSize: r.groupSize },
   };
 }
 

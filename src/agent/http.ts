@@ -3,7 +3,8 @@
  *
  *   GET  /metrics                 Prometheus text format (prom-client)
  *   GET  /healthz                 200 while the process runs
- *   GET  /readyz                  200 when joined and able to reach other groups, else 503
+ *   GET  /readyz                  200 when ready (joined, synced, a live contact for every other group: readiness.ts),
+ *                                 else 503; the body names what is missing
  *   POST /v1/publish              {"name": "...", "location": "..."}  (location defaults to the node's address)
  *   POST /v1/unpublish            {"name": "..."}
  *   GET  /v1/lookup?name=NAME     200 found, 404 not found, 503 unavailable
@@ -52,8 +53,17 @@ export class HttpServer {
       '/healthz': { GET: (_req, res) => json(res, 200, { status: 'ok' }) },
       '/readyz': {
         GET: (_req, res) => {
-          const s = api.status();
-          json(res, s.ready ? 200 : 503, { ready: s.ready, joined: s.joined, synced: s.synced, contacts: s.contacts });
+          const r = api.readiness();
+          json(res, r.ready ? 200 : 503, {
+            ready: r.ready,
+            joined: r.joined,
+            synced: r.synced,
+            contacts: api.contacts().length,
+            groupsWithoutContact: r.groupsWithoutContactCount,
+            missingGroups: r.groupsWithoutContact,
+            missing: r.missing,
+            reason: r.reason,
+          });
         },
       },
       '/v1/lookup': {

@@ -11,7 +11,9 @@ import { InvalidArgumentError, KelipsError, LimitError } from '../core/errors.js
 import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/types.js';
 import { MemberState } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
+import { isBeaconName, reservedNameError } from './canary.js';
 import type { DataDir } from './persistence.js';
+import { readiness, type Readiness } from './readiness.js';
 
 /** The part of KelipsNode the API uses. */
 export interface ApiNode {
@@ -25,6 +27,7 @@ export interface ApiNode {
   lookup(name: string, now: number): number;
   publish(name: string, location: string, now: number): number;
   unpublish(name: string, now: number): number;
+  join(seeds: readonly Address[], now: number): void;
   members(now: number): MemberView[];
   contacts(now: number): ContactView[];
   tuples(now: number): StoredTupleView[];
@@ -74,8 +77,8 @@ export interface LocalApiOptions {
   startedAt: number;
   /** Requests in flight at most; beyond, Busy. */
   inflightMax: number;
-  /** No seeds were given: this node founded the cluster and is ready alone. */
-  founder: boolean;
+  /** Addresses of a seed's text (`host:port`, names resolved), for `join`. */
+  resolveSeed?: (text: string) => Promise<string[]>;
   /** A persistence failure (logged by the caller). */
   onPersistError?: (err: Error) => void;
 }
@@ -112,6 +115,8 @@ export class LocalApi {
 
   publish(name: unknown, location: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
+    const reserved = reservedNameError(name);
+    if (reserved !== null) return cb(new ApiError('bad_request', reserved));
     const loc = location === undefined || location === null || location === '' ? this.node.address : location;
     if (typeof loc !== 'string') return cb(new ApiError('bad_request', 'location must be a string'));
     this.mutate((now) => this.node.publish(name, loc, now), cb);
@@ -119,7 +124,31 @@ export class LocalApi {
 
   unpublish(name: unknown, cb: Callback<PublishResult>): void {
     if (typeof name !== 'string' || name === '') return cb(new ApiError('bad_request', 'name must be a non-empty string'));
+    const reserved = reservedNameError(name);
+    if (reserved !== null) return cb(new ApiError('bad_request', reserved));
     this.mutate((now) => this.node.unpublish(name, now), cb);
+  }
+
+  /**
+   * Join the cluster of the node at `seed` (host:port, names resolved): each address it resolves to is sent a
+   * join request. Two clusters of the same name and k merge this way.
+   */
+  join(seed: unknown, cb: Callback<string[]>): void {
+    if (typeof seed !== 'string' || seed === '') return cb(new ApiError('bad_request', 'seed must be a non-empty host:port'));
+    if (this.opts.resolveSeed === undefined) return cb(new ApiError('unavailable', 'this agent cannot resolve seeds'));
+    this.opts.resolveSeed(seed).then(
+      (addrs) => {
+        const others = addrs.filter((a) => a !== this.node.address);
+        if (others.length === 0) return cb(new ApiError('bad_request', `seed ${seed} does not resolve to another node's address`));
+        try {
+          this.driver.run((now) => this.node.join(others, now));
+          cb(null, others);
+        } catch (err) {
+          cb(asApiError(err));
+        }
+      },
+      (err: Error) => cb(new ApiError('bad_request', `seed ${seed}: ${err.message}`)),
+    );
   }
 
   /** Run a publish/unpublish; answer when both the core's result and the data dir write are in. */
@@ -220,14 +249,13 @@ export class LocalApi {
     return missing;
   }
 
-  /**
-   * Ready: joined, and able to reach other groups (holds at least one contact), or alone by design (k = 1, or the
-   * founder of a cluster nobody has joined yet: it can answer for every name it holds).
-   */
+  /** Ready: joined, synced and a live contact for every other group (src/agent/readiness.ts). */
+  readiness(): Readiness {
+    return readiness({ joined: this.node.joined, synced: this.node.synced, groups: this.opts.groups, ownGroup: this.node.group, contactsByGroup: this.contactsByGroup() });
+  }
+
   ready(): boolean {
-    if (!this.node.joined) return false;
-    if (this.opts.groups === 1 || this.opts.founder) return true;
-    return this.contacts().length > 0;
+    return this.readiness().ready;
   }
 
   status(): StatusView {
@@ -248,7 +276,7 @@ export class LocalApi {
       contacts: this.contacts().length,
       groupsWithoutContact: this.groupsWithoutContact(),
       tuples: this.node.tupleCount,
-      published: this.node.publishedTuples().filter((t) => !t.deleted).length,
+      published: this.node.publishedTuples().filter((t) => !t.deleted && !isBeaconName(t.name)).length,
       joined: this.node.joined,
       synced: this.node.synced,
       ready: this.ready(),

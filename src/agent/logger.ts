@@ -56,7 +56,35 @@ export function logEvent(log: Logger, e: CoreEvent): void {
       log.info({ event: 'joined', seed: e.viaSeed, members: e.members }, `joined the cluster through ${e.viaSeed}`);
       return;
     case 'synced':
-      log.info({ event: 'synced', from: e.from, tuples: e.tuples, members: e.members }, `state transfer done: ${e.members} members, ${e.tuples} tuples`);
+      log.info(
+        { event: 'synced', from: e.from, tuples: e.tuples, members: e.members, how: e.how },
+        e.how === 'pulled'
+          ? `holding the group's state: pulled from ${e.from} (${e.members} members, ${e.tuples} tuples)`
+          : e.how === 'recovered'
+            ? `holding the group's state: recovered (${e.tuples} tuples after the owners re-published)`
+            : 'holding the group\'s state: founded the cluster',
+      );
+      return;
+    case 'recovering':
+      log.warn(
+        { event: 'recovering', reason: e.reason, untilMs: e.untilMs, tuples: e.tuples },
+        `no member of this group holds its state (${e.reason === 'no-member' ? 'none found' : 'none that holds it answered'}): ` +
+          `asked every owner to re-publish; answering "not ready" instead of "not found" for ${e.untilMs} ms`,
+      );
+      return;
+    case 'group-reset':
+      log.info(
+        { event: 'group-reset', group: e.group, origin: e.origin, republished: e.republished },
+        `group ${e.group} lost its state (${e.origin} recovering): re-publishing ${e.republished} tuples there`,
+      );
+      return;
+    case 'join-pending':
+      log.warn(
+        { event: 'join-pending', attempts: e.attempts, waitedMs: e.waitedMs, seeds: e.seeds },
+        e.seeds === 0
+          ? `no seed address to join through yet (${e.attempts} attempts over ${Math.round(e.waitedMs / 1000)} s): not ready; retrying`
+          : `no seed answered ${e.attempts} join requests over ${Math.round(e.waitedMs / 1000)} s: not ready; retrying with backoff`,
+      );
       return;
     case 'member-joined':
       log.info({ event: 'member-joined', member: e.addr, incarnation: e.incarnation }, `member ${e.addr} joined`);

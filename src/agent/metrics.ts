@@ -12,6 +12,8 @@ import { eventLoopLag, LAG_SAMPLE_INTERVAL_MS, type LagStats } from './eventloop
 import { DROP_REASONS, type MemberView } from '../core/api.js';
 import { LookupStatus, MemberState, type CoreEvent } from '../core/types.js';
 import type { NetCounters } from '../net/driver.js';
+import { CANARY_RESULTS, PROPAGATION_BUCKETS_S, type CanaryResult, type CanarySink } from './canary.js';
+import { GROUP_MEMBERS_WARN, isGroupSmall, liveMembers } from './group-health.js';
 
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
@@ -40,7 +42,7 @@ const RESULTS = ['found', 'not_found', 'unavailable'] as const;
 /** Latencies buffered between scrapes before they are handed to prom-client in one go. */
 const DURATION_BUFFER = 4096;
 
-export class AgentMetrics {
+export class AgentMetrics implements CanarySink {
   readonly registry = new Registry();
   /** Lookups by result (RESULTS order) and by hops (HOPS order), read at scrape time. */
   private readonly lookupCounts = new Float64Array(RESULTS.length);
@@ -56,6 +58,8 @@ export class AgentMetrics {
   private readonly joins: Counter<string>;
   private readonly leaves: Counter<string>;
   private readonly contactsReplaced: Counter<'reason'>;
+  private readonly canaryLookups: Counter<'result'>;
+  private readonly propagation: Histogram<string>;
 
   constructor(src: MetricsSource, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -92,7 +96,7 @@ export class AgentMetrics {
     });
     new Gauge({
       name: 'kelips_node_ready',
-      help: '1 when the node has joined and holds contacts (what /readyz reports), else 0.',
+      help: '1 when the node is ready (what /readyz reports): joined, holding its group\'s state, a live contact for every other group; else 0.',
       registers,
       collect() {
         this.set(src.ready() ? 1 : 0);
@@ -110,6 +114,15 @@ export class AgentMetrics {
         else alive++;
         this.set({ state: 'alive' }, alive);
         this.set({ state: 'suspect' }, suspect);
+      },
+    });
+    // Group health (src/agent/group-health.ts): the alert KelipsGroupTooSmall fires on it.
+    new Gauge({
+      name: 'kelips_view_group_small',
+      help: `1 while this node's affinity group has fewer than ${GROUP_MEMBERS_WARN} live members (the node itself included), else 0.`,
+      registers,
+      collect() {
+        this.set(isGroupSmall(liveMembers(src.members())) ? 1 : 0);
       },
     });
     new Gauge({
@@ -146,7 +159,7 @@ export class AgentMetrics {
     });
     new Gauge({
       name: 'kelips_filetuples_published',
-      help: 'Tuples this node owns and keeps refreshing (kept in the data dir across restarts).',
+      help: 'Tuples this node owns and keeps refreshing (kept in the data dir across restarts), its canary beacon not counted.',
       registers,
       collect() {
         this.set(src.tuplesPublished());
@@ -291,6 +304,29 @@ export class AgentMetrics {
       registers,
     });
     for (const reason of ['unresponsive', 'stale', 'better-rtt', 'removed', 'left']) this.contactsReplaced.inc({ reason }, 0);
+
+    // Canaries (src/agent/canary.ts): lookups whose right answer is known, counted apart from user lookups.
+    this.canaryLookups = new Counter({
+      name: 'kelips_canary_lookups_total',
+      help: 'Canary lookups of another node\'s beacon, by result: found (at the right location), wrong_not_found (a settled beacon answered not found), wrong_location, unavailable.',
+      labelNames: ['result'],
+      registers,
+    });
+    for (const result of CANARY_RESULTS) this.canaryLookups.inc({ result }, 0);
+    this.propagation = new Histogram({
+      name: 'kelips_propagation_delay_seconds',
+      help: 'Time from a node publishing a new pulse version (kelips.beacon/pulse/<node>, every 60 gossip rounds; its wall clock) to this node storing it (this node\'s wall clock).',
+      buckets: PROPAGATION_BUCKETS_S,
+      registers,
+    });
+  }
+
+  canaryResult(result: CanaryResult): void {
+    this.canaryLookups.inc({ result });
+  }
+
+  propagationDelay(seconds: number): void {
+    this.propagation.observe(seconds);
   }
 
   onEvent(e: CoreEvent): void {

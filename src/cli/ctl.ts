@@ -8,13 +8,13 @@ import { parseArgs } from 'node:util';
 import { PRESETS, resolveConfig, ConfigError, describeProblem, type KelipsConfig } from '../core/config.js';
 import { kebab } from '../agent/config.js';
 import { LookupStatus, MemberState } from '../core/types.js';
-import { ClientCode, ClientOp, type ContactRow, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
+import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { WireEncodeError } from '../wire/errors.js';
 import { toJson } from '../agent/json.js';
 import { nearest } from '../agent/nearest.js';
 import { CtlClient, okOrThrow } from './client.js';
 import { NoAnswerError, RefusedError, UsageError } from './errors.js';
-import { plan } from './plan.js';
+import { plan, planRows } from './plan.js';
 import { formatBytes, formatDuration, renderPairs, renderTable } from './table.js';
 
 export const EXIT = Object.freeze({ ok: 0, notFound: 1, usage: 2, unavailable: 3 });
@@ -38,6 +38,7 @@ Commands:
   contacts                     the agent's contacts in the other groups
   status                       node, group, view and contact counts, tuples, uptime
   ping                         is the agent there? (its address, cluster, k, group, incarnation)
+  join HOST:PORT               make the agent join the cluster of the node at HOST:PORT (merges two clusters)
   plan --nodes N --files F     recommend k; estimate per-node memory and background bandwidth
   help [COMMAND]               this help, or a command's
 
@@ -60,7 +61,15 @@ Exit status: 0 found, 1 not found (a member of NAME's group answered that it has
 
 Makes the agent the owner of the tuple NAME -> LOCATION (default LOCATION: the agent's advertised address). The
 agent stores it in NAME's group, keeps it in its data dir and refreshes it for as long as it runs, restarts
-included. Prints "stored" (NAME's group confirmed) or "queued" (not confirmed yet; the agent keeps retrying).`,
+included. Prints "stored" once min(2, group size) members of NAME's group hold it, with how many do (a single
+copy when the group has one member, or when a second could not be confirmed in time), or "queued" (not confirmed
+yet; the agent keeps retrying).`,
+  join: `Usage: kelips-ctl [--node HOST:PORT] join SEED [--json]
+
+Asks the agent to join the cluster of the node at SEED (host:port; a name is resolved by the agent). The agent
+sends it a join request and learns its members and contacts; gossip then merges the two views, and anti-entropy
+the two groups' filetuples. Use it to merge two clusters of the same name and k that were started apart (check
+with kelips-ctl status and members a few rounds later). Exit 3 when the agent does not answer.`,
   unpublish: `Usage: kelips-ctl [--node HOST:PORT] unpublish NAME [--json]
 
 Withdraws the agent's tuple for NAME (a versioned tombstone that replaces it in NAME's group).`,
@@ -81,12 +90,15 @@ its group, contacts and groups without one, stored and published tuples, joined/
 
 Checks that an agent answers on HOST:PORT and prints its identity and the round-trip time. Exit 3 without answer.`,
   plan: `Usage: kelips-ctl plan --nodes N --files F [--groups K] [--name-bytes B] [--location-bytes B]
-                       [--preset lan|local] [--gossip-interval-ms MS] [--contacts-per-group C] [--json]
+                       [--preset lan|local] [--gossip-interval-ms MS] [--contacts-per-group C]
+                       [--gossip-fanout F] [--filetuple-refresh-ms MS] [--filetuple-ttl-ms MS] [--json]
 
 Sizes a cluster from the Kelips formulas and the protocol's own configuration (nothing is contacted):
-  k = round(sqrt(N)); per-node memory = view (N/k members) + contacts (c + spares per other group)
-  + filetuples (F/k) + own published tuples (F/N); background bandwidth from the gossip round, fanout, datagram
-  budget, anti-entropy and tuple refreshes. --groups evaluates another k. Defaults: --name-bytes 32,
+  k = round(sqrt(N)), lowered to what the sizing rule allows (with hash placement, at most a 1% chance that
+  some group starts with fewer than 2 members) and raised within it when tuple refreshes would not fit the gossip
+  room; per-node memory = view (N/k members) + contacts (c + spares per other group) + filetuples (F/k) + own
+  published tuples (F/N); background bandwidth from the gossip round, fanout, datagram budget, anti-entropy and
+  tuple refreshes. --groups evaluates another k. Every warning says what to change. Defaults: --name-bytes 32,
   --location-bytes 48, --preset lan.`,
 };
 
@@ -98,7 +110,8 @@ const COMMAND_OPTIONS: Record<string, string[]> = {
   contacts: [],
   status: [],
   ping: [],
-  plan: ['nodes', 'files', 'groups', 'name-bytes', 'location-bytes', 'preset', 'gossip-interval-ms', 'contacts-per-group'],
+  join: [],
+  plan: ['nodes', 'files', 'groups', 'name-bytes', 'location-bytes', 'preset', 'gossip-interval-ms', 'contacts-per-group', 'gossip-fanout', 'filetuple-refresh-ms', 'filetuple-ttl-ms'],
   help: [],
 };
 const POSITIONALS: Record<string, [number, number]> = {
@@ -109,10 +122,18 @@ const POSITIONALS: Record<string, [number, number]> = {
   contacts: [0, 0],
   status: [0, 0],
   ping: [0, 0],
+  join: [1, 1],
   plan: [0, 0],
   help: [0, 1],
 };
-const ARGUMENT_NAMES: Record<string, string> = { lookup: 'NAME', publish: 'NAME [LOCATION]', unpublish: 'NAME', help: '[COMMAND]' };
+const ARGUMENT_NAMES: Record<string, string> = { lookup: 'NAME', publish: 'NAME [LOCATION]', unpublish: 'NAME', join: 'SEED', help: '[COMMAND]' };
+
+/** "2 members" / "1 member only (the group has 1)" / "1 member only (a second of 4 did not confirm in time)". */
+function copies(replicas: number, groupSize: number): string {
+  if (replicas >= 2) return `${replicas} members`;
+  if (groupSize <= 1) return `1 member only (its group has 1 member)`;
+  return `1 member only (a second of its ${groupSize} members did not confirm in time)`;
+}
 
 export async function runCtl(argv: string[], env: Record<string, string | undefined>, io: Io): Promise<number> {
   let parsed;
@@ -135,6 +156,9 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
         preset: { type: 'string' },
         'gossip-interval-ms': { type: 'string' },
         'contacts-per-group': { type: 'string' },
+        'gossip-fanout': { type: 'string' },
+        'filetuple-refresh-ms': { type: 'string' },
+        'filetuple-ttl-ms': { type: 'string' },
       },
     });
   } catch (err) {
@@ -260,12 +284,19 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
           ? await client.request<PublishClientReply>({ op: ClientOp.Publish, name, location: location! })
           : await client.request<PublishClientReply>({ op: ClientOp.Unpublish, name });
       const p = (okOrThrow(a.reply) as PublishClientReply).payload;
-      if (json) io.out(toJson({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, latencyMs: p.latencyMs }));
+      if (json) io.out(toJson({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, replicas: p.replicas, groupSize: p.groupSize, latencyMs: p.latencyMs }));
       else
         io.out(
           `${command === 'publish' ? `published ${name} -> ${location}` : `unpublished ${name}`}: ` +
-            (p.status === 'stored' ? `stored at ${p.storedAt ?? '-'} (${formatDuration(p.latencyMs)})` : 'queued: not confirmed yet, the agent keeps retrying'),
+            (p.status === 'stored' ? `stored on ${copies(p.replicas, p.groupSize)}, first at ${p.storedAt ?? '-'} (${formatDuration(p.latencyMs)})` : 'queued: not confirmed yet, the agent keeps retrying'),
         );
+      return EXIT.ok;
+    }
+    case 'join': {
+      const a = await client.request<JoinClientReply>({ op: ClientOp.Join, seed: args[0]! });
+      const seeds = (okOrThrow(a.reply) as JoinClientReply).payload.seeds;
+      if (json) io.out(toJson({ seed: args[0], sentTo: seeds }));
+      else io.out(`asked ${seeds.join(', ')} to let ${client.node} join; views merge over the next rounds (see kelips-ctl status)`);
       return EXIT.ok;
     }
     case 'members': {
@@ -354,6 +385,9 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
   const overrides: Partial<KelipsConfig> = {};
   if (v['gossip-interval-ms'] !== undefined) overrides.gossipIntervalMs = positiveInt('gossip-interval-ms', v['gossip-interval-ms'] as string, 10, 60_000);
   if (v['contacts-per-group'] !== undefined) overrides.contactsPerGroup = positiveInt('contacts-per-group', v['contacts-per-group'] as string, 1, 16);
+  if (v['gossip-fanout'] !== undefined) overrides.gossipFanout = positiveInt('gossip-fanout', v['gossip-fanout'] as string, 1, 16);
+  if (v['filetuple-refresh-ms'] !== undefined) overrides.filetupleRefreshMs = positiveInt('filetuple-refresh-ms', v['filetuple-refresh-ms'] as string, 1000, 30 * 86_400_000);
+  if (v['filetuple-ttl-ms'] !== undefined) overrides.filetupleTtlMs = positiveInt('filetuple-ttl-ms', v['filetuple-ttl-ms'] as string, 10_000, 30 * 86_400_000);
   overrides.groups = Math.min(65_535, groups ?? Math.max(1, Math.round(Math.sqrt(nodes))));
   let config;
   try {
@@ -367,29 +401,8 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
     io.out(toJson({ ...p, preset }));
     return EXIT.ok;
   }
-  const b = p.bandwidth;
-  io.out(
-    renderPairs([
-      ['nodes', p.nodes],
-      ['files', p.files],
-      ['groups (k)', `${p.groups}${p.groups === p.groupsRecommended ? ' (recommended: round(sqrt(N)))' : ` (recommended: ${p.groupsRecommended})`}`],
-      ['group size', `${round1(p.groupSize)} nodes (epidemic: ${p.logRounds} rounds)`],
-      ['failure detection', `suspect after ${formatDuration(p.timeouts.suspectMs)}, removed after ${formatDuration(p.timeouts.failMs)}`],
-      ['per node: view', `${round1(p.groupSize)} members  ~${formatBytes(p.memory.viewBytes)}`],
-      ['per node: contacts', `${p.contactsPerNode} (contacts + spares)  ~${formatBytes(p.memory.contactsBytes)}`],
-      ['per node: filetuples', `${round1(p.tuplesPerNode)}  ~${formatBytes(p.memory.filetuplesBytes)}`],
-      ['per node: published', `${round1(p.files / p.nodes)}  ~${formatBytes(p.memory.publishedBytes)}`],
-      ['per node: memory', `~${formatBytes(p.memory.totalBytes)} of protocol state (plus ~50 MiB for Node.js itself)`],
-      ['per node: bandwidth', `~${formatBytes(b.bytesPerSecond)}/s sent and about as much received, ${round1(b.datagramsPerSecond)} datagrams/s`],
-      ['  of which gossip', `${formatBytes(b.gossipBytesPerSecond)}/s`],
-      ['  of which tuple news', `${formatBytes(b.tupleNewsBytesPerSecond)}/s (${(b.newsLoad * 100).toFixed(1)}% of the gossip room for news)`],
-      ['gossip round', `${config.gossipIntervalMs} ms (preset ${preset})`],
-    ]),
-  );
-  for (const w of p.warnings) io.out(`warning: ${w}`);
+  const report = planRows(p, config.gossipIntervalMs, preset);
+  io.out(renderPairs(report.rows));
+  for (const w of report.warnings) io.out(`warning: ${w}`);
   return EXIT.ok;
-}
-
-function round1(n: number): number {
-  return Math.round(n * 10) / 10;
 }

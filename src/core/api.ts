@@ -19,8 +19,18 @@ export interface NodeOptions {
   rng: Rng;
   /** Monotonic time (ms) of creation. */
   now: number;
-  /** Any live nodes to join through. Empty: this node starts a new cluster. */
+  /** Any live nodes to join through. May be empty for a node that is not a founder: see `setSeeds`. */
   seeds: Address[];
+  /**
+   * This node starts a new cluster (it was given no seeds to join). A node that is not a founder never founds a
+   * cluster of its own: it waits for seeds (retried with backoff) however long that takes.
+   */
+  founder: boolean;
+  /**
+   * First start of this identity: nothing it could have held before exists anywhere. A founder on its first start
+   * holds its group's whole state (there is none); every other start must pull the state or recover it (join.ts).
+   */
+  firstStart: boolean;
   /** Tuples this node published before a restart (from the data dir); re-published at start. */
   published?: PublishedTuple[];
 }
@@ -88,6 +98,10 @@ export interface CoreCounters {
   antiEntropyRounds: number;
   lookupRequestsServed: number;
   publishRequestsServed: number;
+  /** Lookups this node answered "not ready" because it did not hold its group's state and had no copy. */
+  notReadyAnswers: number;
+  /** Group resets acted on (owned tuples re-published because a group lost its state). */
+  groupResets: number;
 }
 
 export type DropReason =
@@ -106,7 +120,8 @@ export type DropReason =
   | 'pending-full'
   | 'unknown-request'
   | 'invalid-entry'
-  | 'not-joined';
+  | 'not-joined'
+  | 'reset-rate';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'cluster-mismatch',
@@ -125,4 +140,5 @@ export const DROP_REASONS: readonly DropReason[] = [
   'unknown-request',
   'invalid-entry',
   'not-joined',
+  'reset-rate',
 ];

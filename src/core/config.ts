@@ -46,6 +46,7 @@ export interface KelipsConfig {
   lookupDeadlineMs: number;
   contactRequestTtl: number;
   joinRetryMs: number;
+  joinRetryMaxMs: number;
 
   // Limits: every table and queue has one, and what does not fit is dropped and counted.
   viewMax: number;
@@ -172,7 +173,19 @@ export const FIELD_DOCS: { readonly [K in keyof KelipsConfig]: FieldDoc } = Obje
   },
   lookupDeadlineMs: { help: 'a lookup nobody answered by then is "unavailable"', unit: 'ms' },
   contactRequestTtl: { help: 'forwarding budget of "who is in group G?" requests' },
-  joinRetryMs: { help: 'seeds are tried again this often until one answers', unit: 'ms' },
+  joinRetryMs: {
+    help: 'first wait between join attempts; it doubles after each round of all seeds that went unanswered',
+    unit: 'ms',
+  },
+  joinRetryMaxMs: {
+    help:
+      'longest wait between join attempts; a node given seeds keeps trying (and re-resolving their names) for ever ' +
+      'and never founds a cluster of its own',
+    unit: 'ms',
+    why:
+      '30 s: a node started before its seeds (a whole cluster booting) joins within 30 s of the first seed coming ' +
+      'up, at one datagram per 30 s per waiting node.',
+  },
   viewMax: { help: 'limit: members in the affinity group view' },
   tombstonesMax: { help: 'limit: tombstones kept' },
   filetuplesMax: { help: 'limit: filetuples stored' },
@@ -211,6 +224,7 @@ export const DEFAULTS: Readonly<KelipsConfig> = Object.freeze({
   lookupDeadlineMs: 3000,
   contactRequestTtl: 3,
   joinRetryMs: 2000,
+  joinRetryMaxMs: 30_000,
   viewMax: 4096,
   tombstonesMax: 4096,
   filetuplesMax: 1_000_000,
@@ -231,6 +245,7 @@ export const PRESETS: Readonly<Record<'lan' | 'local', Partial<KelipsConfig>>> =
     requestTimeoutMs: 150,
     lookupDeadlineMs: 2000,
     joinRetryMs: 500,
+    joinRetryMaxMs: 5000,
   },
 });
 
@@ -270,6 +285,7 @@ const RULES: Record<keyof KelipsConfig, Rule> = {
   lookupDeadlineMs: int(10, 600_000),
   contactRequestTtl: int(0, 16),
   joinRetryMs: int(50, 600_000),
+  joinRetryMaxMs: int(50, 3_600_000),
   viewMax: int(2, 1_000_000),
   tombstonesMax: int(1, 1_000_000),
   filetuplesMax: int(1, 100_000_000),
@@ -322,6 +338,8 @@ export function resolveConfig(overrides: Partial<KelipsConfig> = {}, preset: key
   if (cfg.failMult <= cfg.suspectMult) throw new ConfigError('failMult', { mustBe: 'greater than', other: { field: 'suspectMult', value: cfg.suspectMult } });
   if (cfg.filetupleRefreshMs >= cfg.filetupleTtlMs)
     throw new ConfigError('filetupleRefreshMs', { mustBe: 'less than', other: { field: 'filetupleTtlMs', value: cfg.filetupleTtlMs } });
+  if (cfg.joinRetryMaxMs < cfg.joinRetryMs)
+    throw new ConfigError('joinRetryMaxMs', { mustBe: 'at least', other: { field: 'joinRetryMs', value: cfg.joinRetryMs } });
   if (cfg.lookupDeadlineMs < cfg.requestTimeoutMs)
     throw new ConfigError('lookupDeadlineMs', { mustBe: 'at least', other: { field: 'requestTimeoutMs', value: cfg.requestTimeoutMs } });
   return Object.freeze(cfg);
@@ -341,7 +359,17 @@ export interface Timeouts {
   heartbeats: number;
   /** A tuple older than this (2 * L(G) rounds: gossip's time to spread it) is compared by anti-entropy. */
   settleMs: number;
+  /**
+   * How long a node that found no member holding its group's state waits, after asking every owner to re-publish
+   * (join.ts), before it answers "not found" on its own: the last of its reset announcements
+   * ((RESET_ANNOUNCES - 1) rounds), one publish by each owner with its retries (lookupDeadlineMs), and gossip's time
+   * to spread what arrived at another member of the group (settleMs). lan, k = 2: 2 + 3 + 4 = 9 s.
+   */
+  recoverMs: number;
 }
+
+/** Rounds in which a recovering node announces that its group lost its state (each announcement may be lost). */
+export const RESET_ANNOUNCES = 3;
 
 /** L(G) as the nodes use it: for `groupSize` members, counted as at least k (see `timeouts`). */
 export function groupRounds(cfg: Readonly<KelipsConfig>, groupSize: number): number {
@@ -367,5 +395,6 @@ export function timeouts(cfg: Readonly<KelipsConfig>, groupSize: number): Timeou
     retransmits: cfg.retransmitMult * l,
     heartbeats: cfg.heartbeatMult * l,
     settleMs: 2 * l * cfg.gossipIntervalMs,
+    recoverMs: (RESET_ANNOUNCES - 1) * cfg.gossipIntervalMs + cfg.lookupDeadlineMs + 2 * l * cfg.gossipIntervalMs,
   };
 }

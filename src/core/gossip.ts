@@ -12,7 +12,7 @@ import type { KelipsConfig, Timeouts } from './config.js';
 import type { ContactTable } from './contacts.js';
 import type { Rng } from './rng.js';
 import { FLOAT_BYTES, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, tupleEntryBytes } from './size.js';
-import type { GossipMessage, Header, MemberEntry, SyncChunkMessage, TupleEntry } from './types.js';
+import type { GossipMessage, Header, MemberEntry, SyncAuthority, SyncChunkMessage, TupleEntry } from './types.js';
 import { MessageType } from './types.js';
 import type { GroupView } from './view.js';
 
@@ -116,15 +116,15 @@ export function chunkEntries(cfg: Readonly<KelipsConfig>, h: Header, members: Me
 }
 
 /** A sync reply or push as datagram-sized chunks; `want` rides on the last one. */
-export function packSyncChunks(cfg: Readonly<KelipsConfig>, h: Header, id: number, members: MemberEntry[], tuples: TupleEntry[], want: number[]): SyncChunkMessage[] {
+export function packSyncChunks(cfg: Readonly<KelipsConfig>, h: Header, id: number, members: MemberEntry[], tuples: TupleEntry[], want: number[], authority: SyncAuthority): SyncChunkMessage[] {
   const wantBytes = LIST_HEADER_BYTES + want.length * 2;
-  const budget = bodyBudget(cfg, h, 5 + 1, 3) - wantBytes;
+  const budget = bodyBudget(cfg, h, 5 + 1 + 1, 3) - wantBytes;
   const out: SyncChunkMessage[] = [];
-  let cur: SyncChunkMessage = { type: MessageType.SyncChunk, ...h, id, members: [], tuples: [], want: [], last: false };
+  let cur: SyncChunkMessage = { type: MessageType.SyncChunk, ...h, id, members: [], tuples: [], want: [], last: false, authority };
   let used = 0;
   const flush = (): void => {
     out.push(cur);
-    cur = { type: MessageType.SyncChunk, ...h, id, members: [], tuples: [], want: [], last: false };
+    cur = { type: MessageType.SyncChunk, ...h, id, members: [], tuples: [], want: [], last: false, authority };
     used = 0;
   };
   for (const e of members) {

@@ -1,38 +1,98 @@
 /**
  * Join and state transfer: a new node asks a seed for members of its group and contacts in the others, then pulls
- * its group's view and filetuples from one member in chunks; until that finishes it is not authoritative for its
- * group. Anti-entropy uses the same exchange: bucket digests, then only the buckets that differ, both ways.
+ * its group's view and filetuples from one member in chunks. Anti-entropy uses the same exchange: bucket digests,
+ * then only the buckets that differ, both ways.
+ *
+ * "Not found" is a promise, so a node answers it only while it holds its group's state (`isSynced`). It comes to
+ * hold it in one of three ways, and no other:
+ *  - founder: the first start of the node that founds a cluster; there is no state yet.
+ *  - pulled: a member that itself held the state sent it (its last SyncChunk says `authoritative`). A member that is
+ *    still joining or recovering says it is not, and the puller asks another.
+ *  - recovered: no member holds it: every member restarted, or the group was empty. The node sends a GroupReset to
+ *    its contacts in every other group (and to its own group), in RESET_ANNOUNCES rounds; each contact forwards it
+ *    once to its group, and every owner that hears it re-publishes what it owns in this group at once. After
+ *    `recoverMs` (enough for the last announcement, one publish with retries, and gossip inside the group) the
+ *    owners' tuples are back and the node holds the state. Meanwhile it pulls from a member every round: one that
+ *    holds the state ends the wait at once. A puller that finds a member recovering waits for it, and when every
+ *    member it knows is still joining, only the lowest address among them announces (one announcement per group,
+ *    not one per member, when a whole group starts together); a waiter announces itself if no member holds the
+ *    state when its own wait ends.
+ * Until then the node answers a lookup "found" when it has a copy (a copy is never wrong news) and "not ready"
+ * otherwise, so the asker tries another member and, failing all, says "unavailable" - never a wrong "not found".
  */
+import { RESET_ANNOUNCES } from './config.js';
 import { chunkEntries, packSyncChunks } from './gossip.js';
-import { groupOfNode } from './hash.js';
+import { groupOfName, groupOfNode } from './hash.js';
 import { randInt } from './rng.js';
 import type { NodeState } from './state.js';
 import type {
+  SyncedHow,
   Address,
   ContactRequestMessage,
+  GroupResetMessage,
   JoinReplyMessage,
   JoinRequestMessage,
   MemberEntry,
   SyncChunkMessage,
   SyncRequestMessage,
 } from './types.js';
-import { MemberState, MessageType } from './types.js';
+import { MemberState, MessageType, SyncAuthority } from './types.js';
 import { entryOf } from './view.js';
 import { learnAll } from './membership.js';
 import { mergeTuple } from './publish.js';
 
-/** Attempts at the join state transfer before a node declares itself synced with what it has. */
+/** Unanswered state pulls (each 4 request timeouts) before a node concludes that no member can send the state. */
 const SYNC_TRIES_MAX = 3;
-/** Sync attempts (each 4 request timeouts) with nobody of our group known, before we conclude we are its first. */
+/** Pull attempts (each 4 request timeouts) with nobody of our group known, before we conclude the group is empty. */
 const ALONE_TRIES_MAX = 8;
+/** A join still unanswered is reported (warn) after this many attempts, then every time the count doubles. */
+const JOIN_REPORT_FIRST = 4;
+/** Group-reset origins remembered (one entry per recovering node; the oldest is forgotten when full). */
+const RESETS_SEEN_MAX = 1024;
 
+/**
+ * One join attempt to the next seed. The wait before the next attempt doubles with every round of all seeds that
+ * went unanswered, up to joinRetryMaxMs; a node that is not a founder never gives up and never founds a cluster.
+ */
 export function sendJoin(s: NodeState, now: number): void {
+  if (s.seeds.length === 0) {
+    s.nextJoinAt = now + s.cfg.joinRetryMaxMs;
+    if (s.joinAttempts === 0) s.joinStartedAt = now;
+    s.joinAttempts++;
+    reportJoinPending(s, now);
+    return;
+  }
   const seed = s.seeds[(s.joinAttempts + randInt(s.rng, s.seeds.length)) % s.seeds.length]!;
+  if (s.joinAttempts === 0) s.joinStartedAt = now;
   s.joinAttempts++;
   s.joinId = s.nextId++;
   const req: JoinRequestMessage = { type: MessageType.JoinRequest, ...s.header(), id: s.joinId };
   s.send(seed, req);
-  s.nextJoinAt = now + s.cfg.joinRetryMs;
+  const rounds = Math.floor((s.joinAttempts - 1) / s.seeds.length);
+  s.nextJoinAt = now + Math.min(s.cfg.joinRetryMaxMs, s.cfg.joinRetryMs * 2 ** Math.min(rounds, 20));
+  reportJoinPending(s, now);
+}
+
+function reportJoinPending(s: NodeState, now: number): void {
+  const n = s.joinAttempts;
+  if (n >= JOIN_REPORT_FIRST && (n & (n - 1)) === 0) s.event({ type: 'join-pending', attempts: n, waitedMs: Math.round(now - s.joinStartedAt), seeds: s.seeds.length });
+}
+
+/**
+ * New seeds (re-resolved names, or an operator's `join`): a node still joining tries them at once; a joined node
+ * sends them one join request each, which merges two clusters of the same name and k when the seed is in the other.
+ */
+export function setSeeds(s: NodeState, seeds: readonly Address[], now: number): void {
+  s.seeds = seeds.filter((a) => a !== s.address);
+  if (!s.isJoined) {
+    s.nextJoinAt = now;
+    return;
+  }
+  for (const seed of s.seeds) {
+    s.joinId = s.nextId++;
+    const req: JoinRequestMessage = { type: MessageType.JoinRequest, ...s.header(), id: s.joinId };
+    s.send(seed, req);
+  }
 }
 
 export function onJoinRequest(s: NodeState, msg: JoinRequestMessage, now: number): void {
@@ -68,31 +128,125 @@ export function onJoinReply(s: NodeState, msg: JoinReplyMessage, now: number): v
     s.isJoined = true;
     s.event({ type: 'joined', viaSeed: msg.from, members: s.view.size });
   }
-  if (!s.isSynced && s.sync === null && (s.view.size > 0 || msg.chunk === msg.chunks - 1)) startSync(s, now, 0);
+  if (!s.isSynced && s.sync === null && s.recovery === null && (s.view.size > 0 || msg.chunk === msg.chunks - 1)) startSync(s, now, 0);
 }
 
+/** Pull the group's state from a member not yet found without it; none left: recover (see the file's header). */
 export function startSync(s: NodeState, now: number, tries: number): void {
-  const peer = s.view.randomAlive(s.rng, 1)[0];
+  let peer: Address | undefined;
+  for (const m of s.view.randomAlive(s.rng, 3)) if (!s.syncNotAuthoritative.has(m.addr)) peer = m.addr;
+  if (peer === undefined) for (const m of s.view.all()) if (m.state === MemberState.Alive && !s.syncNotAuthoritative.has(m.addr)) peer = m.addr;
   if (peer === undefined) {
-    // Nobody of our group known yet. Keep looking (seekOwnGroup) for a while before concluding that we are the
-    // group's first member and what we hold is the whole truth.
-    if (tries >= ALONE_TRIES_MAX) return markSynced(s, s.address, 0, 0);
+    if (s.view.size > 0) {
+      // Every member we know answered that it is still joining too (a group starting together). One of us asks the
+      // owners: the lowest address among those that answered; the others wait for it (and ask themselves if no
+      // member holds the state when their wait ends).
+      let lowest = true;
+      for (const a of s.syncNotAuthoritative) if (a < s.address) lowest = false;
+      return beginRecovery(s, now, lowest ? 'no-authoritative-member' : 'member-recovering');
+    }
+    // Nobody of our group known yet. Keep looking (seekOwnGroup) for a while before concluding it is empty.
+    if (tries >= ALONE_TRIES_MAX) return beginRecovery(s, now, 'no-member');
     s.sync = { id: -1, peer: s.address, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries };
     seekOwnGroup(s);
     return;
   }
   const id = s.nextId++;
-  s.sync = { id, peer: peer.addr, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries };
+  s.sync = { id, peer, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries };
+  sendSyncRequest(s, peer, id);
+}
+
+function sendSyncRequest(s: NodeState, peer: Address, id: number): void {
   const req: SyncRequestMessage = { type: MessageType.SyncRequest, ...s.header(), id, digests: Array.from(s.store.digests), wantMembers: true };
-  s.send(peer.addr, req);
+  s.send(peer, req);
 }
 
 export function syncTimedOut(s: NodeState, now: number): void {
   const tries = (s.sync?.tries ?? 0) + 1;
   const hadPeer = s.sync !== null && s.sync.id !== -1;
   s.sync = null;
-  if (hadPeer && tries >= SYNC_TRIES_MAX) markSynced(s, s.address, s.store.size, s.view.size);
+  // Members that do not answer cannot vouch for the state either: after a few, recover.
+  if (hadPeer && tries >= SYNC_TRIES_MAX) beginRecovery(s, now, 'no-authoritative-member');
   else startSync(s, now, tries);
+}
+
+/**
+ * No member holds the group's state: ask the owners to re-publish and wait for them (`announcing`), or wait for a
+ * member that is already doing so (see the file's header).
+ */
+export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | 'no-authoritative-member' | 'member-recovering'): void {
+  s.sync = null;
+  if (s.isSynced || s.recovery !== null) return;
+  s.recovery = { until: now + s.t.recoverMs, announcing: reason !== 'member-recovering', announces: 0, nextAt: now, syncId: -1 };
+  s.event({ type: 'recovering', reason, untilMs: Math.round(s.t.recoverMs), tuples: s.store.size });
+  recoveryTick(s, now);
+}
+
+/** Once a round while recovering: announce (the first RESET_ANNOUNCES rounds) and pull from a member. */
+export function recoveryTick(s: NodeState, now: number): void {
+  const r = s.recovery;
+  if (r === null || now < r.nextAt) return;
+  if (now >= r.until) {
+    if (r.announcing) return markSynced(s, s.address, s.store.size, s.view.size, 'recovered');
+    // The member we waited for never came to hold the state (it died, or we never heard it): ask the owners ourselves.
+    s.recovery = null;
+    return beginRecovery(s, now, 'no-authoritative-member');
+  }
+  r.nextAt = Math.min(now + s.cfg.gossipIntervalMs, r.until);
+  if (r.announcing && r.announces < RESET_ANNOUNCES) {
+    r.announces++;
+    const reset: GroupResetMessage = { type: MessageType.GroupReset, ...s.header(), group: s.group, origin: s.address, originIncarnation: s.inc, forwarded: false };
+    for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group) for (const a of s.contactTable.contactAddrs(g)) s.send(a, reset);
+    const inGroup: GroupResetMessage = { ...reset, forwarded: true };
+    for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, inGroup);
+  }
+  const peer = s.view.randomAlive(s.rng, 1)[0];
+  if (peer !== undefined) {
+    r.syncId = s.nextId++;
+    sendSyncRequest(s, peer.addr, r.syncId);
+  }
+}
+
+/** What this node tells a puller about its hold on the group's state. */
+function authorityOf(s: NodeState): SyncAuthority {
+  if (s.isSynced) return SyncAuthority.Holds;
+  return s.recovery !== null && s.recovery.announcing ? SyncAuthority.Recovering : SyncAuthority.None;
+}
+
+/**
+ * A group lost its state. The first copy from a recovering node's incarnation re-publishes what this node owns in
+ * that group; a copy from the origin itself (not yet forwarded) is passed on to this node's group, at most once a
+ * round per origin, so each announcement reaches every group through several contacts.
+ */
+export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number): void {
+  if (msg.group >= s.cfg.groups || groupOfNode(msg.origin, s.cfg.groups) !== msg.group) return s.drop('invalid-entry');
+  let seen = s.resetsSeen.get(msg.origin);
+  const fresh = seen === undefined || msg.originIncarnation > seen.incarnation;
+  if (!fresh && msg.originIncarnation < seen!.incarnation) return s.drop('stale');
+  if (fresh) {
+    if (seen === undefined && s.resetsSeen.size >= RESETS_SEEN_MAX) s.resetsSeen.delete(s.resetsSeen.keys().next().value!);
+    seen = { incarnation: msg.originIncarnation, forwardedAt: -Infinity };
+    s.resetsSeen.set(msg.origin, seen);
+    // Several members of one group recovering at once each announce: one re-publication serves them all (what
+    // reaches one member reaches the others by gossip), so a group is re-published at most once per settleMs.
+    if (now - (s.republishedAt[msg.group] ?? -Infinity) < s.t.settleMs) s.drop('reset-rate');
+    else {
+      s.republishedAt[msg.group] = now;
+      let republished = 0;
+      for (const own of s.own.owned()) {
+        if (groupOfName(own.name, s.cfg.groups) !== msg.group || own.dueAt <= now) continue;
+        s.own.schedule(own, now);
+        republished++;
+      }
+      s.counters.groupResets++;
+      s.event({ type: 'group-reset', group: msg.group, origin: msg.origin, republished });
+    }
+  }
+  if (msg.forwarded || msg.group === s.group || msg.from !== msg.origin) return;
+  if (now - seen!.forwardedAt < s.cfg.gossipIntervalMs / 2) return s.drop('reset-rate');
+  seen!.forwardedAt = now;
+  const fwd: GroupResetMessage = { ...msg, ...s.header(), forwarded: true };
+  for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, fwd);
 }
 
 /** Ask a contact (or a seed) for members of our own group: we know none. */
@@ -103,11 +257,13 @@ export function seekOwnGroup(s: NodeState): void {
   s.send(via, req);
 }
 
-export function markSynced(s: NodeState, from: Address, tuples: number, members: number): void {
+export function markSynced(s: NodeState, from: Address, tuples: number, members: number, how: SyncedHow): void {
   s.sync = null;
+  s.recovery = null;
+  s.syncNotAuthoritative.clear();
   if (s.isSynced) return;
   s.isSynced = true;
-  s.event({ type: 'synced', from, tuples, members });
+  s.event({ type: 'synced', from, tuples, members, how });
 }
 
 export function onSyncRequest(s: NodeState, msg: SyncRequestMessage, now: number): void {
@@ -123,7 +279,7 @@ export function onSyncRequest(s: NodeState, msg: SyncRequestMessage, now: number
     for (const m of s.view.all()) if (m.state === MemberState.Alive && m.addr !== msg.from) members.push(entryOf(m, now));
   }
   const tuples = want.size > 0 ? s.store.entriesOfBuckets(want, now) : [];
-  for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, members, tuples, [...want])) s.send(msg.from, chunk);
+  for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, members, tuples, [...want], authorityOf(s))) s.send(msg.from, chunk);
 }
 
 export function onSyncChunk(s: NodeState, msg: SyncChunkMessage, now: number): void {
@@ -134,7 +290,17 @@ export function onSyncChunk(s: NodeState, msg: SyncChunkMessage, now: number): v
     // The peer found differences: push our side of those buckets (no `want`, so this never ping-pongs).
     const buckets = new Set(msg.want.filter((b) => b < s.store.digests.length));
     const tuples = s.store.entriesOfBuckets(buckets, now);
-    if (tuples.length > 0) for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, [], tuples, [])) s.send(msg.from, chunk);
+    if (tuples.length > 0) for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, [], tuples, [], authorityOf(s))) s.send(msg.from, chunk);
   }
-  if (msg.last && s.sync !== null && s.sync.id === msg.id) markSynced(s, msg.from, s.store.size, s.view.size);
+  if (!msg.last || s.isSynced) return;
+  const pulling = s.sync !== null && s.sync.id === msg.id;
+  if (!pulling && !(s.recovery !== null && s.recovery.syncId === msg.id)) return;
+  if (msg.authority === SyncAuthority.Holds) return markSynced(s, msg.from, s.store.size, s.view.size, 'pulled');
+  if (!pulling) return;
+  if (msg.authority === SyncAuthority.Recovering) return beginRecovery(s, now, 'member-recovering');
+  // It does not hold the state either: ask another member (or recover when none is left).
+  s.syncNotAuthoritative.add(msg.from);
+  const tries = s.sync!.tries;
+  s.sync = null;
+  startSync(s, now, tries);
 }

@@ -20,11 +20,17 @@ import type {
 } from './types.js';
 import { LookupStatus, MemberState, MessageType } from './types.js';
 import { learn } from './membership.js';
-import { retryDelay } from './publish.js';
+import { finishPublish, retryDelay } from './publish.js';
 
-export function finishLookupLocal(s: NodeState, id: number, name: string, now: number): void {
+/**
+ * Answer a lookup of our own group from what we hold, when we can: a copy is "found" whatever our state; "not
+ * found" only while we hold the group's state (join.ts). Returns false when we cannot answer.
+ */
+export function finishLookupLocal(s: NodeState, id: number, name: string, now: number, startedAt = now, attempts = 0): boolean {
   const locations = s.store.locations(name, now);
-  s.event({ type: 'lookup-done', result: { id, name, status: locations.length > 0 ? LookupStatus.Found : LookupStatus.NotFound, locations, hops: 0, attempts: 0, latencyMs: 0, answeredBy: s.address } });
+  if (locations.length === 0 && !s.isSynced) return false;
+  s.event({ type: 'lookup-done', result: { id, name, status: locations.length > 0 ? LookupStatus.Found : LookupStatus.NotFound, locations, hops: 0, attempts, latencyMs: now - startedAt, answeredBy: s.address } });
+  return true;
 }
 
 export function onLookupRequest(s: NodeState, msg: LookupRequestMessage, now: number): void {
@@ -34,11 +40,10 @@ export function onLookupRequest(s: NodeState, msg: LookupRequestMessage, now: nu
   if (groupOfName(msg.name, s.cfg.groups) !== s.group) {
     s.drop('wrong-group');
     status = LookupStatus.NotReady;
-  } else if (!s.isSynced) {
-    status = LookupStatus.NotReady;
   } else {
     locations = fitLocations(s, s.store.locations(msg.name, now));
-    status = locations.length > 0 ? LookupStatus.Found : LookupStatus.NotFound;
+    status = locations.length > 0 ? LookupStatus.Found : s.isSynced ? LookupStatus.NotFound : LookupStatus.NotReady;
+    if (status === LookupStatus.NotReady) s.counters.notReadyAnswers++;
   }
   const reply: LookupReplyMessage = { type: MessageType.LookupReply, ...s.header(), id: msg.id, status, locations };
   s.send(msg.from, reply);
@@ -109,13 +114,16 @@ export function advance(s: NodeState, p: Pending, now: number): void {
     return;
   }
   p.current = null;
+  // A publish in our own group with nobody left to copy it to: the copies we have are all there can be.
+  if (p.kind === 'publish' && p.group === s.group && p.acks > 0) return finishPublish(s, p, now);
   if (p.discoverTimeoutAt !== Infinity) return; // already asking someone
   const asker = untriedMember(s, p.asked) ?? s.contactTable.randomForeignAddr(s.rng, p.group);
   if (asker === null || p.asked.has(asker)) {
     if (p.group === s.group && p.kind === 'lookup') {
-      // Our own group and nobody else to ask: what we hold is all there is.
+      // Our own group and nobody else to ask: what we hold is all there is, if we hold the group's state.
       s.pending.delete(p.id);
-      return finishLookupLocal(s, p.id, p.name, now);
+      if (finishLookupLocal(s, p.id, p.name, now, p.startedAt, p.attempts)) return;
+      s.pending.add(p);
     }
     return expire(s, p, now);
   }
@@ -138,9 +146,10 @@ export function expire(s: NodeState, p: Pending, now: number): void {
     s.event({ type: 'lookup-done', result: { id: p.id, name: p.name, status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: p.attempts, latencyMs: now - p.startedAt, answeredBy: null } });
     return;
   }
+  if (p.acks > 0) return finishPublish(s, p, now);
   const own = s.own.get(p.name);
   if (own !== undefined) s.own.schedule(own, now + retryDelay(s));
-  if (!p.silent) s.event({ type: 'publish-done', result: { id: p.id, name: p.name, deleted: p.tuple?.deleted ?? false, status: 'queued', storedAt: null, latencyMs: now - p.startedAt } });
+  if (!p.silent) s.event({ type: 'publish-done', result: { id: p.id, name: p.name, deleted: p.tuple?.deleted ?? false, status: 'queued', storedAt: null, latencyMs: now - p.startedAt, replicas: 0, groupSize: 0 } });
 }
 
 export function checkPending(s: NodeState, now: number): void {

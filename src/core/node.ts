@@ -28,7 +28,7 @@ import { NodeState } from './state.js';
 import type { Address, LeaveMessage, Message, SyncRequestMessage } from './types.js';
 import { LookupStatus, MemberState, MessageType } from './types.js';
 import { clampAge } from './view.js';
-import { onJoinReply, onJoinRequest, onSyncChunk, onSyncRequest, seekOwnGroup, sendJoin, syncTimedOut } from './join.js';
+import { onGroupReset, onJoinReply, onJoinRequest, onSyncChunk, onSyncRequest, recoveryTick, seekOwnGroup, sendJoin, setSeeds, startSync, syncTimedOut } from './join.js';
 import { advance, checkPending, finishLookupLocal, onContactReply, onContactRequest, onLookupReply, onLookupRequest } from './lookup.js';
 import { detectFailures, noteSender, onAck, onGossip, onLeave } from './membership.js';
 import { onPublishAck, onPublishRequest, publishVersion, refreshDue } from './publish.js';
@@ -69,8 +69,19 @@ export class KelipsNode {
     return this.s.isJoined;
   }
 
+  /** Holds its group's state: its "not found" is a promise (join.ts). */
   get synced(): boolean {
     return this.s.isSynced;
+  }
+
+  /** Recovering its group's state (no member held it): when it will hold it, or null. */
+  get recoveringUntil(): number | null {
+    return this.s.recovery?.until ?? null;
+  }
+
+  /** Join attempts so far while no seed has answered (0 once joined). */
+  get joinAttempts(): number {
+    return this.s.isJoined ? 0 : this.s.joinAttempts;
   }
 
   get groupSize(): number {
@@ -159,6 +170,7 @@ export class KelipsNode {
     let t = this.s.nextRoundAt;
     if (!this.s.isJoined && this.s.nextJoinAt < t) t = this.s.nextJoinAt;
     if (this.s.sync !== null && this.s.sync.timeoutAt < t) t = this.s.sync.timeoutAt;
+    if (this.s.recovery !== null && this.s.recovery.nextAt < t) t = this.s.recovery.nextAt;
     const p = this.s.pending.nextDeadline();
     if (p < t) t = p;
     if (this.s.isJoined) {
@@ -181,6 +193,7 @@ export class KelipsNode {
     this.s.lastTickAt = now;
     if (!this.s.isJoined && now >= this.s.nextJoinAt) sendJoin(this.s, now);
     if (this.s.sync !== null && now >= this.s.sync.timeoutAt) syncTimedOut(this.s, now);
+    if (this.s.recovery !== null) recoveryTick(this.s, now);
     if (now >= this.s.nextRoundAt) {
       this.gossipRound(now);
       this.s.nextRoundAt += this.s.cfg.gossipIntervalMs;
@@ -235,6 +248,8 @@ export class KelipsNode {
         return onContactReply(this.s, msg, now);
       case MessageType.Leave:
         return onLeave(this.s, msg, now);
+      case MessageType.GroupReset:
+        return onGroupReset(this.s, msg, now);
     }
   }
 
@@ -253,10 +268,7 @@ export class KelipsNode {
     this.checkName(name, 'name');
     const id = this.s.nextId++;
     const group = groupOfName(name, this.s.cfg.groups);
-    if (group === this.s.group && (this.s.isSynced || this.s.view.size === 0)) {
-      finishLookupLocal(this.s, id, name, now);
-      return id;
-    }
+    if (group === this.s.group && finishLookupLocal(this.s, id, name, now)) return id;
     if (this.s.pending.full) {
       this.s.drop('pending-full');
       this.s.event({ type: 'lookup-done', result: { id, name, status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null } });
@@ -266,6 +278,15 @@ export class KelipsNode {
     this.s.pending.add(p);
     advance(this.s, p, now);
     return id;
+  }
+
+  /**
+   * Join through these nodes: a node still waiting for its seeds tries them at once; a running node sends each a
+   * join request, which merges its cluster with theirs when they run another cluster of the same name and k.
+   */
+  join(seeds: readonly Address[], now: number): void {
+    if (this.s.left) throw new InvalidArgumentError('this node has left the cluster');
+    setSeeds(this.s, seeds, now);
   }
 
   leave(now: number): void {
@@ -308,6 +329,8 @@ export class KelipsNode {
       if (dead !== null) this.s.send(dead, buildCrossGroupGossip(this.gossipContext(now), dead, this.s.group));
     }
     if (this.s.isJoined && this.s.view.size === 0 && this.s.round % 2 === 0) seekOwnGroup(this.s);
+    // A founder's restart, or a pull that ended: a node that does not hold its group's state goes and gets it.
+    if (this.s.isJoined && !this.s.isSynced && this.s.sync === null && this.s.recovery === null) startSync(this.s, now, 0);
     if (now >= this.s.nextAntiEntropyAt) {
       this.s.nextAntiEntropyAt = now + this.s.cfg.antiEntropyIntervalMs * (0.75 + 0.5 * this.s.rng.next());
       const peer = this.s.isSynced ? this.s.view.randomAlive(this.s.rng, 1)[0] : undefined;

@@ -1,10 +1,17 @@
 /**
  * Filetuples in and out: storing tuples of our group (and queuing them for gossip), publishing and unpublishing
  * our own tuples through a contact of their group, refreshing them before they expire, and serving publishes.
+ *
+ * A publish the application asked for is reported "stored" once min(2, group size) members hold it: the first
+ * member to acknowledge says how large its group is, and the request goes on to a second member (another contact,
+ * or one found through "who is a contact of G?") unless the group has one member. A single copy lost with its
+ * holder a second later would otherwise be a "stored" that nobody can find. If the deadline passes with one copy
+ * the reply says so (replicas: 1). Refreshes need one copy: gossip spreads them, and they are repeated.
  */
 import type { TupleMergeOutcome } from './filetuples.js';
 import { groupOfName } from './hash.js';
 import type { OwnTuple } from './published.js';
+import type { Pending } from './requests.js';
 import { newPending } from './requests.js';
 import { tupleEntryBytes } from './size.js';
 import { LimitError } from './errors.js';
@@ -53,22 +60,36 @@ export function publishVersion(s: NodeState, name: string, location: string, del
 export function deliver(s: NodeState, id: number, own: OwnTuple, now: number, silent: boolean): void {
   const tuple: TupleEntry = { name: own.name, location: own.location, owner: s.address, versionIncarnation: own.versionIncarnation, versionSeq: own.versionSeq, ttlMs: s.cfg.filetupleTtlMs, deleted: own.deleted };
   const group = groupOfName(own.name, s.cfg.groups);
-  if (group === s.group) {
+  const ownGroup = group === s.group;
+  if (ownGroup) {
     mergeTuple(s, tuple, now, true);
     own.confirmed = true;
-    if (!silent) s.event({ type: 'publish-done', result: { id, name: own.name, deleted: own.deleted, status: 'stored', storedAt: s.address, latencyMs: 0 } });
-    return;
-  }
-  if (s.pending.full) {
+    if (silent || s.view.groupSize === 1 || s.pending.full) {
+      if (!silent) s.event({ type: 'publish-done', result: { id, name: own.name, deleted: own.deleted, status: 'stored', storedAt: s.address, latencyMs: 0, replicas: 1, groupSize: s.view.groupSize } });
+      return;
+    }
+  } else if (s.pending.full) {
     s.drop('pending-full');
-    if (!silent) s.event({ type: 'publish-done', result: { id, name: own.name, deleted: own.deleted, status: 'queued', storedAt: null, latencyMs: 0 } });
+    if (!silent) s.event({ type: 'publish-done', result: { id, name: own.name, deleted: own.deleted, status: 'queued', storedAt: null, latencyMs: 0, replicas: 0, groupSize: 0 } });
     s.own.schedule(own, now + retryDelay(s));
     return;
   }
   const p = newPending(id, 'publish', own.name, group, tuple, now, s.cfg.lookupDeadlineMs);
   p.silent = silent;
+  p.acksWanted = silent ? 1 : 2;
+  if (ownGroup) {
+    p.acks = 1;
+    p.storedAt = s.address;
+    p.groupSize = s.view.groupSize;
+  }
   s.pending.add(p);
   advance(s, p, now);
+}
+
+/** A publish has all the copies it waits for, or as many as it could get: tell the application. */
+export function finishPublish(s: NodeState, p: Pending, now: number): void {
+  s.pending.delete(p.id);
+  if (!p.silent) s.event({ type: 'publish-done', result: { id: p.id, name: p.name, deleted: p.tuple?.deleted ?? false, status: 'stored', storedAt: p.storedAt, latencyMs: now - p.startedAt, replicas: p.acks, groupSize: p.groupSize } });
 }
 
 export function refreshDue(s: NodeState, now: number): void {
@@ -99,7 +120,7 @@ export function onPublishRequest(s: NodeState, msg: PublishRequestMessage, now: 
     const outcome = mergeTuple(s, t, now, true);
     accepted = outcome !== 'filetuples-full' && outcome !== 'locations-full';
   } else s.drop('wrong-group');
-  const ack: PublishAckMessage = { type: MessageType.PublishAck, ...s.header(), id: msg.id, accepted };
+  const ack: PublishAckMessage = { type: MessageType.PublishAck, ...s.header(), id: msg.id, accepted, groupSize: s.view.groupSize };
   s.send(msg.from, ack);
 }
 
@@ -113,8 +134,15 @@ export function onPublishAck(s: NodeState, msg: PublishAckMessage, now: number):
     }
     return;
   }
-  s.pending.delete(p.id);
   const own = s.own.get(p.name);
-  if (own !== undefined && p.tuple !== null && own.versionSeq === p.tuple.versionSeq) own.confirmed = true;
-  if (!p.silent) s.event({ type: 'publish-done', result: { id: p.id, name: p.name, deleted: p.tuple?.deleted ?? false, status: 'stored', storedAt: msg.from, latencyMs: now - p.startedAt } });
+  if (own !== undefined && p.tuple !== null && own.versionIncarnation === p.tuple.versionIncarnation && own.versionSeq === p.tuple.versionSeq) own.confirmed = true;
+  p.acks++;
+  p.storedAt ??= msg.from;
+  p.groupSize = Math.max(1, msg.groupSize);
+  p.acksWanted = Math.min(p.acksWanted, p.groupSize);
+  if (p.acks >= p.acksWanted) return finishPublish(s, p, now);
+  if (p.current === msg.from) {
+    p.current = null;
+    advance(s, p, now);
+  }
 }

@@ -37,6 +37,11 @@ export class PublishedTable {
     return true;
   }
 
+  /** Every owned tuple (live objects: reschedule them with `schedule`). */
+  owned(): IterableIterator<OwnTuple> {
+    return this.byName.values();
+  }
+
   delete(name: string): void {
     this.byName.delete(name);
     this.due = NaN;

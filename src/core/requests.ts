@@ -33,6 +33,13 @@ export interface Pending {
   /** Nodes already asked for a contact. */
   asked: Set<Address>;
   discoverTimeoutAt: number;
+  /** Publish: members that acknowledged holding the tuple (this node counts when the group is its own). */
+  acks: number;
+  /** Publish: copies wanted, min(2, group size as the last acknowledging member saw it). */
+  acksWanted: number;
+  /** Publish: the group's size as last reported, and the first member that stored it. */
+  groupSize: number;
+  storedAt: Address | null;
 }
 
 export class PendingTable {
@@ -103,5 +110,9 @@ export function newPending(
     discovered: [],
     asked: new Set(),
     discoverTimeoutAt: Infinity,
+    acks: 0,
+    acksWanted: 2,
+    groupSize: 0,
+    storedAt: null,
   };
 }

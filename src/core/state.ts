@@ -34,7 +34,26 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freez
   [MessageType.ContactRequest]: 'contact-request',
   [MessageType.ContactReply]: 'contact-reply',
   [MessageType.Leave]: 'leave',
+  [MessageType.GroupReset]: 'group-reset',
 });
+
+/**
+ * A node that found no member holding its group's state: it has asked every owner to re-publish what they own in
+ * its group and waits `recoverMs` for them before it answers "not found" on its own (join.ts).
+ */
+export interface Recovery {
+  until: number;
+  /**
+   * This node asked the owners to re-publish (GroupReset). A node that found a member already doing so waits for
+   * that member instead (not announcing); if no member holds the state by `until`, it announces itself.
+   */
+  announcing: boolean;
+  /** Reset announcements sent so far (at most RESET_ANNOUNCES), and when the next is due. */
+  announces: number;
+  nextAt: number;
+  /** The state pull in flight meanwhile: a member that answers as authoritative ends the recovery at once. */
+  syncId: number;
+}
 
 export class NodeState {
   readonly address: Address;
@@ -57,11 +76,21 @@ export class NodeState {
   nextId = 1;
   left = false;
   isJoined: boolean;
+  /** Holds its group's state: may answer "not found" (see join.ts for how a node comes to hold it). */
   isSynced: boolean;
-  readonly seeds: Address[];
+  seeds: Address[];
   joinId = 0;
   joinAttempts = 0;
   nextJoinAt: number;
+  /** When the first join request went out (for how long the node has been waiting for a seed). */
+  joinStartedAt: number;
+  recovery: Recovery | null = null;
+  /** Members that answered the state pull without holding the group's state (this join). */
+  readonly syncNotAuthoritative = new Set<Address>();
+  /** Group resets acted on: origin -> the incarnation it recovered in, and when copies were last forwarded. */
+  readonly resetsSeen = new Map<Address, { incarnation: number; forwardedAt: number }>();
+  /** When this node last re-published what it owns in each group because of a group reset (one slot per group). */
+  readonly republishedAt: Float64Array;
   /** The join state transfer in progress (id -1: waiting to know any member of our group). */
   sync: { id: number; peer: Address; timeoutAt: number; tries: number } | null = null;
   round = 0;
@@ -88,16 +117,19 @@ export class NodeState {
     );
     this.store = new TupleStore(cfg.filetuplesMax, cfg.locationsPerNameMax, cfg.syncBuckets, cfg.filetupleRefreshMs / 2, cfg.filetupleTtlMs);
     this.queue = new BroadcastQueue(cfg.broadcastQueueMax);
+    this.republishedAt = new Float64Array(cfg.groups).fill(-Infinity);
     this.pending = new PendingTable(cfg.pendingMax);
     this.own = new PublishedTable(cfg.publishedMax);
     this.t = timeouts(cfg, 1);
-    this.counters = { drops: {} as Record<DropReason, number>, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
+    this.counters = { drops: {} as Record<DropReason, number>, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0, notReadyAnswers: 0, groupResets: 0 };
     for (const r of DROP_REASONS) this.counters.drops[r] = 0;
     const now = opts.now;
     this.seeds = opts.seeds.filter((s) => s !== opts.self);
-    this.isJoined = this.seeds.length === 0;
-    this.isSynced = this.isJoined;
+    this.isJoined = opts.founder;
+    // Only the first member of a new cluster holds its group's state from the start: there is none yet.
+    this.isSynced = opts.founder && opts.firstStart;
     this.nextJoinAt = now;
+    this.joinStartedAt = now;
     this.lastTickAt = now;
     // Random phase: nodes started together must not gossip in lockstep.
     this.nextRoundAt = now + this.rng.next() * cfg.gossipIntervalMs;

@@ -26,6 +26,7 @@ export enum MessageType {
   ContactRequest = 11,
   ContactReply = 12,
   Leave = 13,
+  GroupReset = 14,
   // 32..63 are reserved for client messages (kelips-ctl <-> agent), defined by the agent's wire module.
 }
 
@@ -135,6 +136,17 @@ export interface SyncChunkMessage extends Header {
   want: number[];
   /** True on the last chunk of this reply. */
   last: boolean;
+  /** Whether the responder holds its group's state (see join.ts): only then may a puller answer "not found". */
+  authority: SyncAuthority;
+}
+
+export enum SyncAuthority {
+  /** Still joining: the puller asks another member. */
+  None = 0,
+  /** Holds the group's state: the puller now holds it too. */
+  Holds = 1,
+  /** Recovering it (it asked the owners to re-publish): the puller waits for it instead of asking them again. */
+  Recovering = 2,
 }
 
 export interface LookupRequestMessage extends Header {
@@ -146,7 +158,7 @@ export interface LookupRequestMessage extends Header {
 export enum LookupStatus {
   Found = 1,
   NotFound = 2,
-  /** The responder is a member of the group but has not finished its state transfer. Ask another. */
+  /** The responder does not hold its group's state (still joining, or recovering it) and has no copy of the name. Ask another. */
   NotReady = 3,
   /** Only in results, never on the wire: no member of the group answered. */
   Unavailable = 4,
@@ -174,6 +186,8 @@ export interface PublishAckMessage extends Header {
   type: MessageType.PublishAck;
   id: number;
   accepted: boolean;
+  /** Members of the file's group the responder knows alive, itself included: how many copies the publisher can ask for. */
+  groupSize: number;
 }
 
 /** "Do you know a node of group G?" Forwarded with ttl-1 when the receiver does not; the answer goes to origin. */
@@ -196,6 +210,22 @@ export interface LeaveMessage extends Header {
   type: MessageType.Leave;
 }
 
+/**
+ * "Group `group` lost its filetuples": sent by a node that found no member of its group holding the group's state
+ * (every member restarted, or the group was empty), to its contacts in every other group, which forward it once to
+ * the members of their group. Every owner that receives it re-publishes what it owns in that group at once, instead
+ * of at its next refresh.
+ */
+export interface GroupResetMessage extends Header {
+  type: MessageType.GroupReset;
+  group: number;
+  /** The recovering node, and the incarnation it recovers in (one reset per origin incarnation is acted on). */
+  origin: Address;
+  originIncarnation: number;
+  /** Already forwarded once inside a group: not forwarded again. */
+  forwarded: boolean;
+}
+
 export type Message =
   | GossipMessage
   | GossipAckMessage
@@ -209,7 +239,8 @@ export type Message =
   | PublishAckMessage
   | ContactRequestMessage
   | ContactReplyMessage
-  | LeaveMessage;
+  | LeaveMessage
+  | GroupResetMessage;
 
 /** A message body as the core builds it; the node stamps the header on. */
 export type Body<M extends Message = Message> = M extends Message ? Omit<M, keyof Header> : never;
@@ -235,7 +266,10 @@ export type CoreEvent =
   | { type: 'contact-added'; group: number; addr: Address }
   | { type: 'contact-replaced'; group: number; old: Address; addr: Address | null; reason: ContactReplaceReason }
   | { type: 'joined'; viaSeed: Address; members: number }
-  | { type: 'synced'; from: Address; tuples: number; members: number }
+  | { type: 'synced'; from: Address; tuples: number; members: number; how: SyncedHow }
+  | { type: 'recovering'; reason: 'no-member' | 'no-authoritative-member' | 'member-recovering'; untilMs: number; tuples: number }
+  | { type: 'group-reset'; group: number; origin: Address; republished: number }
+  | { type: 'join-pending'; attempts: number; waitedMs: number; seeds: number }
   | { type: 'incarnation-bumped'; incarnation: number; reason: 'declared-dead' }
   | { type: 'local-stall'; stalledMs: number }
   | { type: 'lookup-done'; result: LookupResult }
@@ -244,6 +278,12 @@ export type CoreEvent =
   | { type: 'tuple-expired'; name: string; owner: Address }
   | { type: 'mismatch'; from: Address; cluster: string; groups: number }
   | { type: 'left' };
+
+/**
+ * How a node came to hold its group's state: it founded the cluster; it pulled from a member that held it; or it
+ * recovered: no member held it, so it asked every owner to re-publish and waited long enough for them to (join.ts).
+ */
+export type SyncedHow = 'founder' | 'pulled' | 'recovered';
 
 export type ContactReplaceReason = 'unresponsive' | 'stale' | 'better-rtt' | 'removed' | 'left';
 
@@ -268,5 +308,12 @@ export interface PublishResult {
   /** stored: the file's group holds it; queued: not yet confirmed, kept and retried by refresh. */
   status: 'stored' | 'queued';
   storedAt: Address | null;
+  /**
+   * Members of the group that acknowledged holding it (0 when queued). A publish waits for min(2, group size);
+   * 1 with a larger group means the second copy could not be confirmed before the deadline.
+   */
+  replicas: number;
+  /** The group's size as the last acknowledging member saw it (0 when unknown). */
+  groupSize: number;
   latencyMs: number;
 }

@@ -355,6 +355,8 @@ export class Cluster {
       rng: new SeededRng(rngSeed),
       now: this.now,
       seeds: seedAddrs,
+      founder: seedAddrs.length === 0,
+      firstStart: this.generation[slot] === 0,
       ...(published ? { published } : {}),
     });
     this.nodes[slot] = node;

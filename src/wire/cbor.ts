@@ -15,6 +15,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { Decoder, Encoder, FLOAT32_OPTIONS } from 'cbor-x';
+import { WIRE_VERSION } from './fields.js';
 
 /** Arrays may nest this deep, the datagram itself included (a client reply's lookup payload needs 4). */
 export const MAX_NESTING = 4;
@@ -110,7 +111,7 @@ export function guard(b: Uint8Array, knownTypes: Uint8Array): Guard {
   } else {
     return fail(Guard.NotArray, 'not a definite-length array of up to 65535 items', 0);
   }
-  if (top === 0 || pos >= n || b[pos] !== 1) return fail(Guard.Version, 'version is not 1', 0);
+  if (top === 0 || pos >= n || b[pos] !== WIRE_VERSION) return fail(Guard.Version, `version is not ${WIRE_VERSION}`, 0);
   if (top >= 2 && pos + 1 < n) {
     const tb = b[pos + 1]!;
     if (tb < 24) guardType = tb;

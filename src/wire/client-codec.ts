@@ -2,12 +2,14 @@
  * Client messages (client.ts) to and from plain arrays, with the same strictness as node-to-node messages.
  * The layouts and payloads are documented in client.ts.
  */
+import type { Address } from '../core/types.js';
 import { LookupStatus, MemberState } from '../core/types.js';
 import type {
   ClientMessage,
   ClientReply,
   ClientRequest,
   ContactRow,
+  JoinPayload,
   LookupPayload,
   MemberRow,
   PingPayload,
@@ -109,7 +111,12 @@ function encPayload(m: ClientReply): unknown {
       const p = m.payload as PublishPayload;
       const s = p.status === 'stored' ? PublishStatusCode.Stored : p.status === 'queued' ? PublishStatusCode.Queued : 0;
       if (s === 0) throw encodeError('payload.status', p.status, "'stored' or 'queued'");
-      return [s, encAddressOrNull(p.storedAt, 'payload.storedAt'), encTime(p.latencyMs, 'payload.latencyMs')];
+      return [s, encAddressOrNull(p.storedAt, 'payload.storedAt'), encTime(p.latencyMs, 'payload.latencyMs'),
+        encUint(p.replicas, 'payload.replicas'), encUint(p.groupSize, 'payload.groupSize')];
+    }
+    case ClientOp.Join: {
+      const seeds = encList((m.payload as JoinPayload).seeds, 'payload.seeds');
+      return [seeds.map((a, i) => encAddress(a, `payload.seeds[${i}]`))];
     }
     case ClientOp.Members: {
       const rows = encList(m.payload, 'payload') as MemberRow[];
@@ -179,12 +186,14 @@ export function clientToArray(m: ClientMessage): unknown[] {
       case ClientOp.Status:
       case ClientOp.Ping:
         return [V, r.type, id, r.op];
+      case ClientOp.Join:
+        return [V, r.type, id, r.op, encName(r.seed, 'seed')];
       default:
         throw encodeError('op', (r as { op: unknown }).op, 'a ClientOp');
     }
   }
   if (m.type !== ClientMessageType.Reply) throw encodeError('type', (m as { type: unknown }).type, 'a message type');
-  if (!isIntIn(m.op, ClientOp.Lookup, ClientOp.Ping)) throw encodeError('op', m.op, 'a ClientOp');
+  if (!isIntIn(m.op, ClientOp.Lookup, ClientOp.Join)) throw encodeError('op', m.op, 'a ClientOp');
   if (!isIntIn(m.code, ClientCode.Ok, ClientCode.NotFound) || (m.code === ClientCode.NotFound && m.op !== ClientOp.Lookup))
     throw encodeError('code', m.code, 'a ClientCode (4, not found, for lookups only)');
   if (chunked(m.op, m.code)) {
@@ -256,7 +265,7 @@ function decodePayload(op: ClientOp, code: ClientCode, p: unknown): unknown {
     }
     case ClientOp.Publish:
     case ClientOp.Unpublish: {
-      if (!Array.isArray(p) || p.length !== 3) return fail('payload', `${show(p)}, not a 3-item array`);
+      if (!Array.isArray(p) || p.length !== 5) return fail('payload', `${show(p)}, not a 5-item array`);
       const s: unknown = p[0];
       if (s !== PublishStatusCode.Stored && s !== PublishStatusCode.Queued)
         return fail('payload.status', `${show(s)}, not 1 (stored) or 2 (queued)`);
@@ -264,7 +273,24 @@ function decodePayload(op: ClientOp, code: ClientCode, p: unknown): unknown {
       if (storedAt === null && p[1] !== null) return failAddress('payload.storedAt', p[1]);
       const latencyMs: unknown = p[2];
       if (!isTime(latencyMs)) return fail('payload.latencyMs', `${show(latencyMs)}, not a finite number >= 0`);
-      const r: PublishPayload = { status: s === PublishStatusCode.Stored ? 'stored' : 'queued', storedAt, latencyMs };
+      const replicas: unknown = p[3];
+      if (!isUint(replicas)) return notUint('payload.replicas', replicas);
+      const groupSize: unknown = p[4];
+      if (!isUint(groupSize)) return notUint('payload.groupSize', groupSize);
+      const r: PublishPayload = { status: s === PublishStatusCode.Stored ? 'stored' : 'queued', storedAt, latencyMs, replicas, groupSize };
+      return r;
+    }
+    case ClientOp.Join: {
+      if (!Array.isArray(p) || p.length !== 1) return fail('payload', `${show(p)}, not a 1-item array`);
+      const list: unknown = p[0];
+      if (!Array.isArray(list) || list.length > LIST_MAX) return fail('payload.seeds', `${show(list)}, not a list of at most ${LIST_MAX} addresses`);
+      const seeds: Address[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const a = wireAddress(list[i]);
+        if (a === null) return failAddress(`payload.seeds[${i}]`, list[i]);
+        seeds.push(a);
+      }
+      const r: JoinPayload = { seeds };
       return r;
     }
     case ClientOp.Members: {
@@ -345,7 +371,7 @@ function decodePayload(op: ClientOp, code: ClientCode, p: unknown): unknown {
   }
 }
 
-const REQUEST_ITEMS = [0, 5, 6, 5, 6, 5, 4, 4];
+const REQUEST_ITEMS = [0, 5, 6, 5, 6, 5, 4, 4, 5];
 
 /** The client message of a datagram's array (a[1] is 32 or 33); null with `failDetail` set when a field is bad. */
 export function arrayToClient(a: unknown[], type: ClientMessageType): ClientMessage | null {
@@ -353,7 +379,7 @@ export function arrayToClient(a: unknown[], type: ClientMessageType): ClientMess
   const id: unknown = a[2];
   if (!isUint(id)) return notUint('id', id);
   const op: unknown = a[3];
-  if (!isIntIn(op, ClientOp.Lookup, ClientOp.Ping)) return fail('op', `${show(op)}, not a client op 1..7`);
+  if (!isIntIn(op, ClientOp.Lookup, ClientOp.Join)) return fail('op', `${show(op)}, not a client op 1..8`);
   if (type === ClientMessageType.Request) {
     const items = REQUEST_ITEMS[op]!;
     if (a.length !== items) return fail('datagram', `${a.length} items, a request of op ${op} has ${items}`);
@@ -382,6 +408,11 @@ export function arrayToClient(a: unknown[], type: ClientMessageType): ClientMess
         const chunk: unknown = a[4];
         if (!isIntIn(chunk, 0, CHUNKS_MAX - 1)) return fail('chunk', `${show(chunk)}, not an integer 0..${CHUNKS_MAX - 1}`);
         return { type, id, op, chunk };
+      }
+      case ClientOp.Join: {
+        const seed: unknown = a[4];
+        if (!isName(seed)) return fail('seed', `${show(seed)}, not text of 1..${STRING_MAX} units`);
+        return { type, id, op, seed };
       }
       default: // Status, Ping
         return { type, id, op: op as ClientOp.Status | ClientOp.Ping };

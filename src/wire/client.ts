@@ -14,6 +14,7 @@
  * | 5 Contacts    | chunk                         |
  * | 6 Status      | -                             |
  * | 7 Ping        | -                             |
+ * | 8 Join        | seed: "host:port" text (the agent resolves it) |
  *
  * Reply: `[version, 33, id, op, code, chunk, chunks, payload]`; id and op echo the request.
  * code: 0 Ok, 1 BadRequest, 2 Busy, 3 Unavailable, 4 NotFound (lookup only).
@@ -27,8 +28,10 @@
  *   answered): `[status, locations, hops, attempts, latencyMs, answeredBy]`, status 1 / 2 / 4 (LookupStatus,
  *   matching the code), locations `[[location, owner], ...]` (non-empty exactly when found), hops and attempts
  *   non-negative integers, latencyMs a finite number >= 0, answeredBy an address or null.
- * - Publish and Unpublish, code 0: `[status, storedAt, latencyMs]`, status 1 stored / 2 queued, storedAt an
- *   address or null.
+ * - Publish and Unpublish, code 0: `[status, storedAt, latencyMs, replicas, groupSize]`, status 1 stored / 2
+ *   queued, storedAt an address or null, replicas (members that acknowledged holding it) and groupSize (the group's
+ *   size as the last of them saw it, 0 when unknown) non-negative integers.
+ * - Join, code 0: `[seeds]`, the addresses the seed text resolved to, each sent a join request.
  * - Members, code 0: rows `[[addr, incarnation, heartbeat, ageMs, rttMs, state, group], ...]`, rttMs a number or
  *   null (not measured), state 1 alive / 2 suspect (MemberState), group 0..65534.
  * - Contacts, code 0: rows `[[group, addr, incarnation, rttMs, ageMs, misses], ...]`.
@@ -54,6 +57,7 @@ export enum ClientOp {
   Contacts = 5,
   Status = 6,
   Ping = 7,
+  Join = 8,
 }
 
 export enum ClientCode {
@@ -116,6 +120,11 @@ export interface StatusClientRequest extends RequestBase {
 export interface PingClientRequest extends RequestBase {
   op: ClientOp.Ping;
 }
+/** Join the cluster of the node at `seed` (merges two clusters of the same name and k). */
+export interface JoinClientRequest extends RequestBase {
+  op: ClientOp.Join;
+  seed: string;
+}
 
 export type ClientRequest =
   | LookupClientRequest
@@ -124,7 +133,8 @@ export type ClientRequest =
   | MembersClientRequest
   | ContactsClientRequest
   | StatusClientRequest
-  | PingClientRequest;
+  | PingClientRequest
+  | JoinClientRequest;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reply payloads
@@ -145,6 +155,13 @@ export interface PublishPayload {
   status: 'stored' | 'queued';
   storedAt: Address | null;
   latencyMs: number;
+  replicas: number;
+  groupSize: number;
+}
+
+/** The addresses a Join's seed resolved to, each sent a join request. */
+export interface JoinPayload {
+  seeds: Address[];
 }
 
 /** One member of an affinity group, as the agent sees it. */
@@ -247,6 +264,11 @@ export interface PingClientReply extends ReplyBase {
   code: ClientCode.Ok;
   payload: PingPayload;
 }
+export interface JoinClientReply extends ReplyBase {
+  op: ClientOp.Join;
+  code: ClientCode.Ok;
+  payload: JoinPayload;
+}
 /** A refused request. A lookup that ran but found nothing, or reached nobody, is a LookupClientReply instead. */
 export interface LookupErrorReply extends ReplyBase {
   op: ClientOp.Lookup;
@@ -268,6 +290,7 @@ export type ClientReply =
   | ContactsClientReply
   | StatusClientReply
   | PingClientReply
+  | JoinClientReply
   | ClientErrorReply;
 
 export type ClientMessage = ClientRequest | ClientReply;

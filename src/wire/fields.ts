@@ -20,7 +20,7 @@ import { GoneReason } from '../core/types.js';
 import { addressFromWire, canonicalAddressBytes } from './address.js';
 import { WireEncodeError } from './errors.js';
 
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 /** Largest UDP payload over IPv4; the default limit of encode and decode. */
 export const MAX_DATAGRAM_BYTES = 65_507;
 export const LIST_MAX = 4096;

@@ -9,10 +9,10 @@
  *
  * Body rules beyond those of fields.ts: digests 1..256 uint32s; want: at most 256 bucket ids 0..255; group <
  * groups (so at most 65534); ttl 0..16; chunk < chunks <= 65535; LookupReply status 1..3 (Unavailable never
- * travels), with at least one location when Found and none otherwise.
+ * travels), with at least one location when Found and none otherwise; SyncChunk authority 0..2.
  */
 import type { Header, Message } from '../core/types.js';
-import { LookupStatus, MessageType } from '../core/types.js';
+import { LookupStatus, MessageType, SyncAuthority } from '../core/types.js';
 import {
   bad,
   decodeGone,
@@ -62,14 +62,15 @@ export const BODY_FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
   [MessageType.JoinRequest]: ['id'],
   [MessageType.JoinReply]: ['id', 'members', 'foreign', 'chunk', 'chunks'],
   [MessageType.SyncRequest]: ['id', 'digests', 'wantMembers'],
-  [MessageType.SyncChunk]: ['id', 'members', 'tuples', 'want', 'last'],
+  [MessageType.SyncChunk]: ['id', 'members', 'tuples', 'want', 'last', 'authority'],
   [MessageType.LookupRequest]: ['id', 'name'],
   [MessageType.LookupReply]: ['id', 'status', 'locations'],
   [MessageType.PublishRequest]: ['id', 'tuple'],
-  [MessageType.PublishAck]: ['id', 'accepted'],
+  [MessageType.PublishAck]: ['id', 'accepted', 'groupSize'],
   [MessageType.ContactRequest]: ['id', 'group', 'origin', 'ttl'],
   [MessageType.ContactReply]: ['id', 'group', 'candidates'],
   [MessageType.Leave]: [],
+  [MessageType.GroupReset]: ['group', 'origin', 'originIncarnation', 'forwarded'],
 };
 
 /** Items in a datagram of each message type (header included), indexed by type; 0 for other numbers. */
@@ -105,6 +106,12 @@ function checkHeader(m: Header): Uint8Array {
 function encGroup(group: unknown, groups: number): number {
   if (!isIntIn(group, 0, groups - 1)) throw encodeError('group', group, `a group 0..${groups - 1} (groups - 1)`);
   return group;
+}
+
+function encAuthority(a: unknown): SyncAuthority {
+  if (a !== SyncAuthority.None && a !== SyncAuthority.Holds && a !== SyncAuthority.Recovering)
+    throw encodeError('authority', a, '0 (none), 1 (holds) or 2 (recovering)');
+  return a;
 }
 
 function encChunk(chunk: unknown, chunks: unknown): void {
@@ -144,7 +151,8 @@ export function messageToArray(m: Message): unknown[] {
       for (let i = 0; i < w.length; i++)
         if (!isIntIn(w[i], 0, DIGESTS_MAX - 1)) throw encodeError(`want[${i}]`, w[i], `a bucket id 0..${DIGESTS_MAX - 1}`);
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
-        encodeMembers(m.members, 'members'), encodeTuples(m.tuples, 'tuples'), w, encBool(m.last, 'last')];
+        encodeMembers(m.members, 'members'), encodeTuples(m.tuples, 'tuples'), w, encBool(m.last, 'last'),
+        encAuthority(m.authority)];
     }
     case MessageType.LookupRequest:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
@@ -163,7 +171,7 @@ export function messageToArray(m: Message): unknown[] {
         encodeTuple(m.tuple, 'tuple')];
     case MessageType.PublishAck:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
-        encBool(m.accepted, 'accepted')];
+        encBool(m.accepted, 'accepted'), encUint(m.groupSize, 'groupSize')];
     case MessageType.ContactRequest:
       if (!isIntIn(m.ttl, 0, CONTACT_TTL_MAX)) throw encodeError('ttl', m.ttl, `an integer 0..${CONTACT_TTL_MAX}`);
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.id, 'id'),
@@ -173,6 +181,9 @@ export function messageToArray(m: Message): unknown[] {
         encGroup(m.group, m.groups), encodeMembers(m.candidates, 'candidates')];
     case MessageType.Leave:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat];
+    case MessageType.GroupReset:
+      return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encGroup(m.group, m.groups),
+        encAddress(m.origin, 'origin'), encUint(m.originIncarnation, 'originIncarnation'), encBool(m.forwarded, 'forwarded')];
     default:
       throw encodeError('type', (m as { type: unknown }).type, 'a MessageType');
   }
@@ -292,8 +303,11 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
         if (!isIntIn(want[i], 0, DIGESTS_MAX - 1)) return fail(`want[${i}]`, `${show(want[i])}, not a bucket id 0..255`);
       const last: unknown = a[11];
       if (!isBool(last)) return notBool('last', last);
+      const authority: unknown = a[12];
+      if (authority !== SyncAuthority.None && authority !== SyncAuthority.Holds && authority !== SyncAuthority.Recovering)
+        return fail('authority', `${show(authority)}, not 0 (none), 1 (holds) or 2 (recovering)`);
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
-        id, members, tuples, want: want as number[], last };
+        id, members, tuples, want: want as number[], last, authority };
     }
     case MessageType.LookupRequest: {
       const id: unknown = a[7];
@@ -329,8 +343,10 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
       if (!isUint(id)) return notUint('id', id);
       const accepted: unknown = a[8];
       if (!isBool(accepted)) return notBool('accepted', accepted);
+      const groupSize: unknown = a[9];
+      if (!isUint(groupSize)) return notUint('groupSize', groupSize);
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
-        id, accepted };
+        id, accepted, groupSize };
     }
     case MessageType.ContactRequest: {
       const id: unknown = a[7];
@@ -356,6 +372,18 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
     }
     case MessageType.Leave:
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat };
+    case MessageType.GroupReset: {
+      const group: unknown = a[7];
+      if (!isIntIn(group, 0, hGroups - 1)) return fail('group', `${show(group)}, not a group 0..${hGroups - 1}`);
+      const origin = wireAddress(a[8]);
+      if (origin === null) return failAddress('origin', a[8]);
+      const originIncarnation: unknown = a[9];
+      if (!isUint(originIncarnation)) return notUint('originIncarnation', originIncarnation);
+      const forwarded: unknown = a[10];
+      if (!isBool(forwarded)) return notBool('forwarded', forwarded);
+      return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
+        group, origin, originIncarnation, forwarded };
+    }
     default:
       return fail('type', `${show(type)}, not a message type`);
   }

@@ -34,7 +34,7 @@ describe('kelips-ctl against an agent', () => {
     const n = agent.address;
     const p = await ctl('--node', n, 'publish', 'a.iso', 'http://h/a.iso');
     expect(p).toMatchObject({ code: 0 });
-    expect(p.out).toMatch(/published a.iso -> http:\/\/h\/a.iso: stored at/);
+    expect(p.out).toMatch(/published a.iso -> http:\/\/h\/a.iso: stored on 1 member only \(its group has 1 member\), first at/);
 
     const l = await ctl('--node', n, 'lookup', 'a.iso');
     expect(l.code).toBe(0);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../../src/agent/agent.js';
 import { loadConfig } from '../../src/agent/config.js';
 import { createLogger } from '../../src/agent/logger.js';
+import { readiness, GROUPS_LISTED_MAX } from '../../src/agent/readiness.js';
 
 // One agent alone (k = 1: it holds every name), HTTP on an ephemeral loopback port.
 let agent: Agent;
@@ -47,10 +48,115 @@ describe('HTTP: health', () => {
     expect(r.json).toEqual({ status: 'ok' });
   });
 
-  it('/readyz: a founder (no seeds) is ready at once', async () => {
+  it('/readyz: a founder (no seeds) of a k = 1 cluster is ready at once; the metric agrees', async () => {
     const r = await call('GET', '/readyz');
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ ready: true, joined: true });
+    expect(r.json).toEqual({ ready: true, joined: true, synced: true, contacts: 0, groupsWithoutContact: 0, missingGroups: [], missing: [], reason: 'ready' });
+    expect((await call('GET', '/metrics')).text).toMatch(/^kelips_node_ready 1$/m);
+    expect((await call('GET', '/v1/status')).json).toMatchObject({ ready: true, joined: true, synced: true });
+  });
+});
+
+describe('readiness: joined, synced and a live contact for every other group', () => {
+  const contacts = (...groups: number[]) => new Map(groups.map((g) => [g, 1]));
+  const table: [string, Parameters<typeof readiness>[0], string[], string][] = [
+    ['all met, k = 4', { joined: true, synced: true, groups: 4, ownGroup: 1, contactsByGroup: contacts(0, 2, 3) }, [], 'ready'],
+    ['k = 1 needs no contact', { joined: true, synced: true, groups: 1, ownGroup: 0, contactsByGroup: contacts() }, [], 'ready'],
+    [
+      'joined but not synced (the restarted lone member)',
+      { joined: true, synced: false, groups: 2, ownGroup: 0, contactsByGroup: contacts(1) },
+      ['synced'],
+      "not synced: it does not hold group 0's state yet",
+    ],
+    [
+      'one group without a contact',
+      { joined: true, synced: true, groups: 4, ownGroup: 1, contactsByGroup: new Map([[0, 2], [2, 0], [3, 1]]) },
+      ['contacts'],
+      'no live contact for 1 of 3 other groups (2)',
+    ],
+    [
+      'a founder of a k = 3 cluster, alone',
+      { joined: true, synced: true, groups: 3, ownGroup: 2, contactsByGroup: contacts() },
+      ['contacts'],
+      'no live contact for 2 of 2 other groups (0, 1)',
+    ],
+    [
+      'nothing yet',
+      { joined: false, synced: false, groups: 2, ownGroup: 1, contactsByGroup: contacts() },
+      ['joined', 'synced', 'contacts'],
+      "not joined: no seed has answered yet; not synced: it does not hold group 1's state yet; no live contact for 1 of 1 other groups (0)",
+    ],
+  ];
+  for (const [what, input, missing, reason] of table)
+    it(`${what}: ${missing.length === 0 ? 'ready' : `missing ${missing.join(', ')}`}`, () => {
+      const r = readiness(input);
+      expect(r.ready).toBe(missing.length === 0);
+      expect(r.missing).toEqual(missing);
+      expect(r.reason).toBe(reason);
+    });
+
+  it(`lists at most ${GROUPS_LISTED_MAX} groups by number and counts them all`, () => {
+    const r = readiness({ joined: true, synced: true, groups: 100, ownGroup: 0, contactsByGroup: new Map() });
+    expect(r.groupsWithoutContactCount).toBe(99);
+    expect(r.groupsWithoutContact).toEqual(Array.from({ length: GROUPS_LISTED_MAX }, (_, i) => i + 1));
+    expect(r.reason).toMatch(/^no live contact for 99 of 99 other groups \(1, 2, .*, 16, \.\.\.\)$/);
+  });
+});
+
+describe('one meaning of ready, in the code and in both documents', () => {
+  const DEFINITION =
+    "**Ready** (`/readyz` 200, `kelips_node_ready` 1, `ready` in `/v1/status`): the node has joined the cluster, holds its affinity group's state (founded the cluster, pulled it from a member that held it, or recovered it: no member held it, so it asked every owner to re-publish and waited for them), and has a live contact for every other group. Otherwise `/readyz` answers 503 and its body names what is missing";
+  const flat = (path: string) => readFileSync(join(__dirname, '..', '..', path), 'utf8').replace(/\s+/g, ' ');
+  for (const doc of ['docs/AGENT.md', 'deploy/README.md'])
+    it(`${doc} gives the definition, word for word`, () => expect(flat(doc)).toContain(DEFINITION));
+
+  it('the conditions the documents name are the ones /readyz reports', () => {
+    const all = readiness({ joined: false, synced: false, groups: 2, ownGroup: 0, contactsByGroup: new Map() });
+    expect(all.missing).toEqual(['joined', 'synced', 'contacts']);
+    expect(flat('deploy/README.md')).toContain('(`missing`: `joined`, `synced`, `contacts`;');
+    expect(flat('docs/AGENT.md')).toContain('`missing` lists the conditions not met (`joined`, `synced`, `contacts`)');
+  });
+});
+
+describe('HTTP: /readyz of agents that are not ready', () => {
+  async function withAgent(argv: string[], fn: (base: string) => Promise<void>): Promise<void> {
+    const d = mkdtempSync(join(tmpdir(), 'kelips-ready-'));
+    const r = loadConfig({ argv: ['--bind', '127.0.0.1:0', '--metrics', '127.0.0.1:0', '--data-dir', d, '--preset', 'local', ...argv], env: {}, readFile: () => '' });
+    if (r.kind !== 'run') throw new Error('config');
+    const a = await startAgent(r.config, createLogger('silent'));
+    try {
+      await fn(`http://${a.metricsAddress}`);
+    } finally {
+      await a.stop();
+      rmSync(d, { recursive: true, force: true });
+    }
+  }
+  const get = async (url: string) => {
+    const res = await fetch(url);
+    return { status: res.status, text: await res.text() };
+  };
+
+  it('a founder of a k = 2 cluster, alone, is not ready: 503 names the missing contacts; the metric agrees', async () => {
+    await withAgent(['--groups', '2'], async (b) => {
+      const r = await get(`${b}/readyz`);
+      expect(r.status).toBe(503);
+      const body = JSON.parse(r.text);
+      expect(body).toMatchObject({ ready: false, joined: true, synced: true, groupsWithoutContact: 1, missing: ['contacts'] });
+      expect(body.reason).toMatch(/^no live contact for 1 of 1 other groups \([01]\)$/);
+      expect((await get(`${b}/metrics`)).text).toMatch(/^kelips_node_ready 0$/m);
+    });
+  });
+
+  it('an agent whose seed never answers is not ready: 503 names joined and synced', async () => {
+    // A loopback port nothing listens on (UDP: the datagrams are simply lost).
+    await withAgent(['--groups', '1', '--join', '127.0.0.1:9'], async (b) => {
+      const r = await get(`${b}/readyz`);
+      expect(r.status).toBe(503);
+      const body = JSON.parse(r.text);
+      expect(body).toMatchObject({ ready: false, joined: false, synced: false, missing: ['joined', 'synced'] });
+      expect(body.reason).toMatch(/^not joined: .*; not synced: /);
+      expect((await get(`${b}/v1/status`)).text).toMatch(/"ready":false/);
+    });
   });
 });
 
@@ -149,6 +255,7 @@ describe('HTTP: /metrics', () => {
     expect(t).toMatch(/^kelips_node_ready 1$/m);
     expect(t).toMatch(/^kelips_view_members\{state="alive"\} 1$/m);
     expect(t).toMatch(/^kelips_contacts_groups_missing 0$/m);
+    expect(t).toMatch(/^kelips_view_group_small 1$/m); // a group of one
     expect(t).toMatch(/^kelips_lookups_total\{result="not_found"\} [1-9]/m);
     expect(t).toMatch(/^kelips_lookups_by_hops_total\{hops="0"\} [1-9]/m);
     expect(t).toMatch(/^kelips_publishes_total\{result="stored"\} [1-9]/m);

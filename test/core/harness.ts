@@ -38,7 +38,7 @@ export class MiniNet {
   }
 
   add(addr: Address, seeds: Address[], incarnation = 1, published: PublishedTuple[] = []): KelipsNode {
-    const n = new KelipsNode({ config: this.cfg, self: addr, incarnation, rng: new SeededRng(this.nodes.size + 100), now: this.now, seeds, published });
+    const n = new KelipsNode({ config: this.cfg, self: addr, incarnation, rng: new SeededRng(this.nodes.size + 100), now: this.now, seeds, published, founder: seeds.length === 0, firstStart: incarnation === 1 });
     this.nodes.set(addr, n);
     this.down.delete(addr);
     this.flush(addr, n);

@@ -200,7 +200,7 @@ describe('KelipsNode', () => {
   });
 
   test('commands reject bad arguments with a stable code', () => {
-    const n = new KelipsNode({ config: resolveConfig(), self: addr(0), incarnation: 1, rng: new SeededRng(1), now: 0, seeds: [] });
+    const n = new KelipsNode({ config: resolveConfig(), self: addr(0), incarnation: 1, rng: new SeededRng(1), now: 0, seeds: [], founder: true, firstStart: true });
     expect(() => n.lookup('', 0)).toThrow(expect.objectContaining({ code: 'KELIPS_INVALID_ARGUMENT' }));
     expect(() => n.publish('x'.repeat(513), 'l', 0)).toThrow(/name must be 1 to 512 characters/);
     expect(() => n.publish('ok', '', 0)).toThrow(/location/);

@@ -20,7 +20,7 @@ function gossipFrom(from: string, heartbeat: number, now: number): GossipMessage
 
 /** A founder node that has heard first-hand, at t=0, from each of `peers`. */
 function nodeWith(peers: string[]): KelipsNode {
-  const n = new KelipsNode({ config: cfg, self: A, incarnation: 1, rng: new SeededRng(3), now: 0, seeds: [] });
+  const n = new KelipsNode({ config: cfg, self: A, incarnation: 1, rng: new SeededRng(3), now: 0, seeds: [], founder: true, firstStart: true });
   for (const p of peers) n.handle(p, gossipFrom(p, 1, 0), 0);
   n.drain();
   return n;

@@ -80,16 +80,19 @@ describe('dashboards and rules against a real Prometheus scraping a churning clu
     exitStatuses.push(await churner.cycle(v2, 'SIGTERM'));
     await cluster.waitReady();
 
-    // Let the recorded series (1m windows) and the post-churn rates fill in: poll until the success ratio exists.
-    await poll(
-      'recording rules produce the lookup success ratio',
-      async () => {
-        const r = await prom.query(`cluster:kelips_lookup_success:ratio_rate1m{cluster="${CLUSTER}"}`);
-        return r.result.some((s) => Number.isFinite(Number(s.value[1]))) ? true : undefined;
-      },
-      100,
-      300,
-    );
+    // Let the recorded series (1m and 5m windows) and the post-churn rates fill in: poll until the found share,
+    // the canary success ratio and the propagation delay quantiles exist.
+    for (const series of ['cluster:kelips_lookup_found:ratio_rate1m', 'cluster:kelips_canary_success:ratio_rate5m', 'cluster_quantile:kelips_propagation_delay_seconds:rate5m']) {
+      await poll(
+        `recording rules produce ${series}`,
+        async () => {
+          const r = await prom.query(`${series}{cluster="${CLUSTER}"}`);
+          return r.result.some((s) => Number.isFinite(Number(s.value[1]))) ? true : undefined;
+        },
+        100,
+        300,
+      );
+    }
     await poll('a few more scrapes after the last restart', async () => {
       const r = await prom.query(`count(kelips_node_ready{job="kelips"} == 1)`);
       return Number(r.result[0]?.value[1] ?? 0) === cluster.agents.length ? true : undefined;
@@ -133,6 +136,22 @@ describe('dashboards and rules against a real Prometheus scraping a churning clu
     expect(await nonZero(`sum(increase(kelips_lookups_total{result="found"}[${window}]))`)).toBeGreaterThan(0);
     expect(await nonZero(`sum(increase(kelips_net_datagrams_dropped_total{reason=~"wire-.*"}[${window}]))`)).toBeGreaterThan(0);
     expect(await nonZero(`count(changes(kelips_node_incarnation[${window}]) > 0)`)).toBeGreaterThanOrEqual(2);
+    // Canaries ran through the churn, found their beacons, measured propagation, and never got a wrong answer.
+    // (The counters restart with a restarted agent; increase() over the window follows the resets.)
+    expect(await nonZero(`sum(increase(kelips_canary_lookups_total{result="found"}[${window}]))`)).toBeGreaterThan(0);
+    expect(await nonZero(`sum(increase(kelips_propagation_delay_seconds_count[${window}]))`)).toBeGreaterThan(0);
+    const wrong = await prom.query(`sum(increase(kelips_canary_lookups_total{result=~"wrong_.*"}[${window}]))`, end);
+    expect(wrong.result.length, 'the wrong-answer series exists').toBe(1);
+    expect(Number(wrong.result[0]!.value[1]), 'canary lookups answered wrongly (wrong_not_found, wrong_location)').toBe(0);
+    // A user publish under the reserved beacon prefix is refused.
+    const a = cluster.agents[0]!;
+    const res = await fetch(`${a.url}/v1/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'kelips.beacon/someone', location: 'x' }),
+      signal: AbortSignal.timeout(3000),
+    });
+    expect(res.status).toBe(400);
   });
 
   it('every dashboard expression (panels, annotations, variables) returns data', async () => {

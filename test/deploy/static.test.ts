@@ -10,6 +10,9 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { envName, optionNames } from '../../src/agent/config.js';
+import { checkSizing, formatChance, minNodesFor, smallGroupRisk } from '../../src/cli/sizing.js';
+import { plan } from '../../src/cli/plan.js';
+import { resolveConfig } from '../../src/core/config.js';
 import {
   REPO,
   RULES_FILE,
@@ -42,6 +45,7 @@ const CONTRACT_METRICS = new Set([
   'kelips_view_members',
   'kelips_contacts',
   'kelips_contacts_groups_missing',
+  'kelips_view_group_small',
   'kelips_filetuples_stored',
   'kelips_filetuples_published',
   'kelips_net_datagrams_sent_total',
@@ -61,6 +65,8 @@ const CONTRACT_METRICS = new Set([
   'kelips_lookup_duration_seconds_bucket',
   'kelips_lookup_duration_seconds_sum',
   'kelips_lookup_duration_seconds_count',
+  'kelips_canary_lookups_total',
+  'kelips_propagation_delay_seconds_bucket',
   // prom-client default metrics with prefix kelips_
   'kelips_nodejs_eventloop_lag_p99_seconds',
   'kelips_process_cpu_seconds_total',
@@ -196,7 +202,11 @@ describe('Grafana dashboards', () => {
       'kelips_membership_joins_total',
       'kelips_membership_leaves_total',
       'kelips_detector_removed_total',
-      'cluster:kelips_lookup_success:ratio_rate1m',
+      'cluster:kelips_lookup_found:ratio_rate1m',
+      'cluster:kelips_lookup_not_found:ratio_rate1m',
+      'kelips_canary_lookups_total',
+      'cluster:kelips_canary_success:ratio_rate5m',
+      'kelips_propagation_delay_seconds_bucket',
     ])
       expect(all, m).toContain(m);
   });
@@ -489,3 +499,89 @@ describe('deploy/README.md', () => {
   });
 });
 
+
+describe('every shipped configuration follows the sizing rule (src/cli/sizing.ts, kelips-ctl plan)', () => {
+  const read = (path: string) => readFileSync(join(REPO, path), 'utf8');
+  const fits = (what: string, nodes: number, groups: number) => expect(checkSizing({ nodes, groups }), `${what}: ${nodes} nodes, k = ${groups}`).toEqual([]);
+
+  it('compose: its agents and KELIPS_GROUPS', () => {
+    const c = yamlToJson(join(REPO, 'deploy/container/compose.yaml')) as Json;
+    const agents = Object.keys(c.services).filter((s) => s.startsWith('kelips-'));
+    const ks = new Set(agents.map((a) => Number(c.services[a].environment.KELIPS_GROUPS)));
+    expect(ks.size, 'the same k on every agent').toBe(1);
+    fits('compose', agents.length, [...ks][0]!);
+  });
+
+  it('Kubernetes: replicas and KELIPS_GROUPS', () => {
+    const docs = yamlToJson(join(REPO, 'deploy/kubernetes/kelips.yaml'), true) as Json[];
+    const sts = docs.find((d) => d.kind === 'StatefulSet')!;
+    const cm = docs.find((d) => d.kind === 'ConfigMap')!;
+    fits('kubernetes', Number(sts.spec.replicas), Number(cm.data.KELIPS_GROUPS));
+  });
+
+  it("scripts/demo.sh: its default agent count, with the k kelips-ctl plan recommends for it", () => {
+    const sh = read('scripts/demo.sh');
+    const agents = Number(/^AGENTS=\$\{DEMO_AGENTS:-(\d+)\}$/m.exec(sh)?.[1]);
+    expect(agents).toBeGreaterThan(0);
+    // k comes from plan, for the agent count in use: any DEMO_AGENTS gets a k that fits.
+    const kLine = /^K=.*$/m.exec(sh)?.[0] ?? '';
+    expect(kLine).toMatch(/plan --nodes "\$AGENTS" --files (\d+) --json/);
+    expect(kLine).toContain('groupsRecommended');
+    const files = Number(/--files (\d+)/.exec(kLine)![1]);
+    const k = plan({ nodes: agents, files, nameBytes: 32, locationBytes: 48, config: resolveConfig() }).groupsRecommended;
+    expect(k).toBeGreaterThan(1); // the demo shows contacts and one-hop lookups across groups
+    fits('demo.sh', agents, k);
+  });
+
+  it('scripts/churn-demo.ts: its default agents and groups', () => {
+    const ts = read('scripts/churn-demo.ts');
+    const def = (name: string) => Number(new RegExp(`^\\s*${name}: \\{ type: 'string', default: process\\.env\\.CHURN_DEMO_${name.toUpperCase()} \\?\\? '(\\d+)' \\}`, 'm').exec(ts)?.[1]);
+    const [agents, groups] = [def('agents'), def('groups')];
+    expect(agents).toBeGreaterThan(0);
+    expect(groups).toBeGreaterThan(0);
+    fits('churn-demo', agents, groups);
+  });
+
+  it('the systemd example: k with the smallest cluster it fits, as its comment says', () => {
+    const env = read('deploy/systemd/kelips.env.example');
+    const k = Number(/^KELIPS_GROUPS=(\d+)$/m.exec(env)?.[1]);
+    const n = Number(/k = (\d+) fits clusters of (\d+) nodes or more/.exec(env)?.[2]);
+    expect(Number(/k = (\d+) fits clusters/.exec(env)?.[1])).toBe(k);
+    expect(n).toBe(minNodesFor(k));
+    fits('systemd example', n, k);
+  });
+
+  it('the docs: every "N agents (k = K)" (or replicas, nodes) and every plan example with --groups', () => {
+    let checked = 0;
+    for (const doc of ['README.md', 'docs/AGENT.md', 'deploy/README.md']) {
+      const text = read(doc);
+      for (const m of text.matchAll(/(\d[\d,]*) (?:agents|nodes|replicas) \(k = (\d+)[);]/g)) {
+        fits(`${doc}: "${m[0]}"`, Number(m[1]!.replace(/,/g, '')), Number(m[2]));
+        checked++;
+      }
+      for (const m of text.matchAll(/plan --nodes (\d+) --files \d+ --groups (\d+)/g)) {
+        fits(`${doc}: "${m[0]}"`, Number(m[1]), Number(m[2]));
+        checked++;
+      }
+    }
+    // deploy/README.md states the compose and Kubernetes sizes this way, so the check above ran.
+    expect(checked).toBeGreaterThanOrEqual(3);
+  });
+
+  it('deploy/README.md states the compose and Kubernetes sizes as shipped, and its table of chances is the rule', () => {
+    const text = read('deploy/README.md');
+    const c = yamlToJson(join(REPO, 'deploy/container/compose.yaml')) as Json;
+    const agents = Object.keys(c.services).filter((x) => x.startsWith('kelips-'));
+    expect(text).toContain(`\`deploy/container/compose.yaml\` runs ${agents.length} agents (k = ${c.services[agents[0]!].environment.KELIPS_GROUPS})`);
+    const docs = yamlToJson(join(REPO, 'deploy/kubernetes/kelips.yaml'), true) as Json[];
+    const sts = docs.find((d) => d.kind === 'StatefulSet')!;
+    const cm = docs.find((d) => d.kind === 'ConfigMap')!;
+    expect(text).toContain(`of ${sts.spec.replicas} replicas (k = ${cm.data.KELIPS_GROUPS}`);
+    const rows = [...text.matchAll(/^\| (\d+) \| ([^\n]+) \|$/gm)].filter((m) => /%/.test(m[2]!));
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    for (const m of rows) {
+      const cells = m[2]!.split(' | ').map((x) => x.replace(/\*/g, ''));
+      cells.forEach((cell, i) => expect(cell, `${m[1]} nodes, k = ${i + 1}`).toBe(formatChance(smallGroupRisk(Number(m[1]), i + 1).p)));
+    }
+  });
+});

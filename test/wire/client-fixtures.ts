@@ -17,6 +17,7 @@ export const requests: ClientRequest[] = [
   { type: REQ, id: 4, op: ClientOp.Contacts, chunk: 7 },
   { type: REQ, id: 5, op: ClientOp.Status },
   { type: REQ, id: 6, op: ClientOp.Ping },
+  { type: REQ, id: 8, op: ClientOp.Join, seed: 'kelips-0.kelips.default.svc:7946' },
 ];
 
 export const status: StatusPayload = {
@@ -42,9 +43,9 @@ export const replies: ClientReply[] = [
   { type: REP, id: 1, op: ClientOp.Lookup, code: ClientCode.Unavailable, chunk: 0, chunks: 1,
     payload: { status: LookupStatus.Unavailable, locations: [], hops: 2, attempts: 5, latencyMs: 2000, answeredBy: null } },
   { type: REP, id: 2, op: ClientOp.Publish, code: ClientCode.Ok, chunk: 0, chunks: 1,
-    payload: { status: 'stored', storedAt: V6MAPPED, latencyMs: 0.5 } },
+    payload: { status: 'stored', storedAt: V6MAPPED, latencyMs: 0.5, replicas: 2, groupSize: 7 } },
   { type: REP, id: 2, op: ClientOp.Unpublish, code: ClientCode.Ok, chunk: 0, chunks: 1,
-    payload: { status: 'queued', storedAt: null, latencyMs: 0 } },
+    payload: { status: 'queued', storedAt: null, latencyMs: 0, replicas: 0, groupSize: 0 } },
   { type: REP, id: 3, op: ClientOp.Members, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: [] },
   { type: REP, id: 3, op: ClientOp.Members, code: ClientCode.Ok, chunk: 2, chunks: 65535,
     payload: [memberRow(V4, 0), memberRow(V6, 1), memberRow(V4, 2)] },
@@ -59,4 +60,6 @@ export const replies: ClientReply[] = [
   { type: REP, id: 7, op: ClientOp.Lookup, code: ClientCode.Busy, chunk: 0, chunks: 1, payload: null },
   { type: REP, id: 7, op: ClientOp.Members, code: ClientCode.Unavailable, chunk: 0, chunks: 1, payload: 'x'.repeat(256) },
   { type: REP, id: 7, op: ClientOp.Publish, code: ClientCode.Busy, chunk: 0, chunks: 1, payload: '' },
+  { type: REP, id: 8, op: ClientOp.Join, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: { seeds: [V4, V6] } },
+  { type: REP, id: 8, op: ClientOp.Join, code: ClientCode.BadRequest, chunk: 0, chunks: 1, payload: 'seed x:1 does not resolve' },
 ];

@@ -43,11 +43,11 @@ describe('client messages round-trip', () => {
   });
 
   it('have no cluster/groups header: [version, type, id, op, ...]', () => {
-    expect(encode(requests[0]!).toString('hex')).toBe('85' + '01' + '1820' + '00' + '01' + '6161');
+    expect(encode(requests[0]!).toString('hex')).toBe('85' + '02' + '1820' + '00' + '01' + '6161');
     expect(encode({ type: REQ, id: 9, op: ClientOp.Members, group: null, chunk: 1 }).toString('hex')).toBe(
-      '86' + '01' + '1820' + '09' + '04' + 'f6' + '01',
+      '86' + '02' + '1820' + '09' + '04' + 'f6' + '01',
     );
-    expect(encode(replies[12]!).toString('hex')).toBe('88' + '01' + '1821' + '07' + '01' + '02' + '00' + '01' + 'f6');
+    expect(encode(replies[12]!).toString('hex')).toBe('88' + '02' + '1821' + '07' + '01' + '02' + '00' + '01' + 'f6');
   });
 
   it('errorReply echoes id and op, cuts the message to 256 units without splitting a surrogate pair', () => {
@@ -79,7 +79,7 @@ describe('client messages: encode refuses misuse', () => {
   const cases: [string, ClientMessage, RegExp][] = [
     ['empty name', { type: REQ, id: 1, op: ClientOp.Lookup, name: '' }, /^name: /],
     ['fractional id', { type: REQ, id: 1.5, op: ClientOp.Status }, /^id: /],
-    ['op 8', { type: REQ, id: 1, op: 8 } as unknown as ClientMessage, /^op: /],
+    ['op 9', { type: REQ, id: 1, op: 9 } as unknown as ClientMessage, /^op: /],
     ['group 65535', { type: REQ, id: 1, op: ClientOp.Members, group: 65535, chunk: 0 }, /^group: /],
     ['chunk 65535', { type: REQ, id: 1, op: ClientOp.Contacts, chunk: 65535 }, /^chunk: /],
     ['lookup status disagrees with code', { ...ok, code: ClientCode.NotFound } as ClientMessage, /^payload\.status: /],
@@ -115,7 +115,7 @@ describe('client messages: decode is strict', () => {
   const table: [string, ClientMessage, number[], unknown, string][] = [
     ['id negative', requests[0]!, [2], raw('20'), 'id: negative'],
     ['op 0', requests[0]!, [3], 0, 'op: '],
-    ['op 8', requests[0]!, [3], 8, 'op: '],
+    ['op 9', requests[0]!, [3], 9, 'op: '],
     ['name bytes', requests[0]!, [4], Uint8Array.of(97), 'name: '],
     ['location empty', requests[2]!, [5], '', 'location: '],
     ['members group 65535', requests[4]!, [4], 65535, 'group: '],

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KelipsError } from '../../src/core/errors.js';
 import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, stringBytes, tupleEntryBytes, uintBytes } from '../../src/core/size.js';
 import type { GossipMessage, Message } from '../../src/core/types.js';
-import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
+import { GoneReason, LookupStatus, MessageType, SyncAuthority } from '../../src/core/types.js';
 import { canonicaliseAddress, decode, encode, isClientMessage, WIRE_VERSION, WireEncodeError } from '../../src/wire/index.js';
 import { everyMessage, gone, header, member, randGossip, SeededRng, tuple, V4, V4B, V6, V6B, V6MAPPED } from './fixtures.js';
 
@@ -52,7 +52,7 @@ describe('layout', () => {
     };
     const expected = [
       '8d', // array(13)
-      '01', '01', '616b', '08', // version 1, type 1, "k", groups 8
+      '02', '01', '616b', '08', // version 2, type 1, "k", groups 8
       '46' + '010203040102', // bytes(6): 1.2.3.4 port 258 -- major type 2, no tag
       '03', '04', // incarnation, heartbeat
       '05', 'f5', // sentAt 5 (an integer), wantAck true
@@ -88,9 +88,9 @@ describe('layout', () => {
     expect(buf.equals(copy)).toBe(true);
   });
 
-  it('starts with version 1', () => {
-    expect(WIRE_VERSION).toBe(1);
-    for (const m of everyMessage(V4, V6)) expect(encode(m)[1]).toBe(1);
+  it('starts with version 2', () => {
+    expect(WIRE_VERSION).toBe(2);
+    for (const m of everyMessage(V4, V6)) expect(encode(m)[1]).toBe(2);
   });
 });
 
@@ -125,7 +125,7 @@ describe('encode refuses local misuse, naming the field', () => {
     ['no digests', { ...header(V4), type: MessageType.SyncRequest, id: 1, digests: [], wantMembers: false }, /^digests: /],
     ['257 digests', { ...header(V4), type: MessageType.SyncRequest, id: 1, digests: new Array(257).fill(0), wantMembers: false }, /^digests: /],
     ['digest 2^32', { ...header(V4), type: MessageType.SyncRequest, id: 1, digests: [2 ** 32], wantMembers: false }, /^digests\[0\]: /],
-    ['want 256', { ...header(V4), type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [256], last: true }, /^want\[0\]: /],
+    ['want 256', { ...header(V4), type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [256], last: true, authority: SyncAuthority.None }, /^want\[0\]: /],
     ['chunk = chunks', { ...header(V4), type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 1, chunks: 1 }, /^chunk: /],
     ['chunks 0', { ...header(V4), type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 0, chunks: 0 }, /^chunks: /],
     ['ttl 17', { ...header(V4), type: MessageType.ContactRequest, id: 1, group: 1, origin: V6, ttl: 17 }, /^ttl: /],
@@ -134,7 +134,7 @@ describe('encode refuses local misuse, naming the field', () => {
     ['found without locations', { ...header(V4), type: MessageType.LookupReply, id: 1, status: LookupStatus.Found, locations: [] }, /^locations: /],
     ['not found with locations', { ...header(V4), type: MessageType.LookupReply, id: 1, status: LookupStatus.NotFound, locations: [{ location: 'l', owner: V4 }] }, /^locations: /],
     ['publish tuple owner', { ...header(V4), type: MessageType.PublishRequest, id: 1, tuple: tuple({ owner: '[::1]' }) }, /^tuple\.owner: /],
-    ['unknown type', { ...header(V4), type: 14 } as unknown as Message, /^type: /],
+    ['unknown type', { ...header(V4), type: 15 } as unknown as Message, /^type: /],
   ];
   it.each(cases)('%s', (_, m, field) => {
     expect(() => encode(m)).toThrow(WireEncodeError);
@@ -209,15 +209,16 @@ describe('encoded size stays within the bounds of src/core/size.ts', () => {
       case MessageType.SyncRequest: return b + uintBytes(m.id) + L + m.digests.reduce((n, d) => n + uintBytes(d), 0) + 1;
       case MessageType.SyncChunk:
         return b + uintBytes(m.id) + members(m.members) + L + m.tuples.reduce((n, t) => n + tupleEntryBytes(t), 0) + L +
-          m.want.reduce((n, w) => n + uintBytes(w), 0) + 1;
+          m.want.reduce((n, w) => n + uintBytes(w), 0) + 1 + 1;
       case MessageType.LookupRequest: return b + uintBytes(m.id) + stringBytes(m.name);
       case MessageType.LookupReply:
         return b + uintBytes(m.id) + 1 + L + m.locations.reduce((n, l) => n + 1 + stringBytes(l.location) + addressBytes(l.owner), 0);
       case MessageType.PublishRequest: return b + uintBytes(m.id) + tupleEntryBytes(m.tuple);
-      case MessageType.PublishAck: return b + uintBytes(m.id) + 1;
+      case MessageType.PublishAck: return b + uintBytes(m.id) + 1 + uintBytes(m.groupSize);
       case MessageType.ContactRequest: return b + uintBytes(m.id) + uintBytes(m.group) + addressBytes(m.origin) + uintBytes(m.ttl);
       case MessageType.ContactReply: return b + uintBytes(m.id) + uintBytes(m.group) + members(m.candidates);
       case MessageType.Leave: return b;
+      case MessageType.GroupReset: return b + uintBytes(m.group) + addressBytes(m.origin) + uintBytes(m.originIncarnation) + 1;
     }
   }
 

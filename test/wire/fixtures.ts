@@ -8,7 +8,7 @@ import type {
   Message,
   TupleEntry,
 } from '../../src/core/types.js';
-import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
+import { GoneReason, LookupStatus, MessageType, SyncAuthority } from '../../src/core/types.js';
 
 export const V4 = '10.1.2.3:7946';
 export const V4B = '192.168.100.200:65535';
@@ -58,8 +58,8 @@ export function everyMessage(from: string, other: string): Message[] {
     { ...h, type: MessageType.JoinReply, id: 17, members: [], foreign: [], chunk: 65534, chunks: 65535 },
     { ...h, type: MessageType.SyncRequest, id: 5, digests: [0, 1, U32, 123456], wantMembers: true },
     { ...h, type: MessageType.SyncRequest, id: 5, digests: new Array<number>(256).fill(U32), wantMembers: false },
-    { ...h, type: MessageType.SyncChunk, id: 6, members: [member(other)], tuples: [tuple()], want: [0, 255], last: true },
-    { ...h, type: MessageType.SyncChunk, id: 6, members: [], tuples: [], want: [], last: false },
+    { ...h, type: MessageType.SyncChunk, id: 6, members: [member(other)], tuples: [tuple()], want: [0, 255], last: true, authority: SyncAuthority.Holds },
+    { ...h, type: MessageType.SyncChunk, id: 6, members: [], tuples: [], want: [], last: false, authority: SyncAuthority.Recovering },
     { ...h, type: MessageType.LookupRequest, id: 8, name: 'a' },
     { ...h, type: MessageType.LookupRequest, id: 8, name: 'ñ'.repeat(1024) },
     { ...h, type: MessageType.LookupReply, id: 9, status: LookupStatus.Found,
@@ -67,12 +67,14 @@ export function everyMessage(from: string, other: string): Message[] {
     { ...h, type: MessageType.LookupReply, id: 9, status: LookupStatus.NotFound, locations: [] },
     { ...h, type: MessageType.LookupReply, id: 9, status: LookupStatus.NotReady, locations: [] },
     { ...h, type: MessageType.PublishRequest, id: 10, tuple: tuple({ owner: from, versionIncarnation: MAX, versionSeq: MAX, ttlMs: U32 }) },
-    { ...h, type: MessageType.PublishAck, id: 11, accepted: true },
-    { ...h, type: MessageType.PublishAck, id: 11, accepted: false },
+    { ...h, type: MessageType.PublishAck, id: 11, accepted: true, groupSize: 3 },
+    { ...h, type: MessageType.PublishAck, id: 11, accepted: false, groupSize: 0 },
     { ...h, type: MessageType.ContactRequest, id: 12, group: 7, origin: other, ttl: 16 },
     { ...h, type: MessageType.ContactRequest, id: 12, group: 0, origin: from, ttl: 0 },
     { ...h, type: MessageType.ContactReply, id: 13, group: 3, candidates: [member(other), member(from)] },
     { ...h, type: MessageType.Leave },
+    { ...h, type: MessageType.GroupReset, group: 5, origin: other, originIncarnation: MAX, forwarded: false },
+    { ...h, type: MessageType.GroupReset, group: 0, origin: from, originIncarnation: 0, forwarded: true },
     { ...header(from, { cluster: 'A-z_0.9'.padEnd(64, 'x'), groups: 65535, incarnation: MAX, heartbeat: MAX }),
       type: MessageType.ContactRequest, id: MAX, group: 65534, origin: other, ttl: 1 },
     { ...header(from, { cluster: 'k', groups: 1, incarnation: 0, heartbeat: 0 }), type: MessageType.Leave },

@@ -6,6 +6,7 @@ import type { Message } from '../../src/core/types.js';
 import { LookupStatus, MessageType } from '../../src/core/types.js';
 import type { DecodeResult, RejectReason } from '../../src/wire/index.js';
 import { decode, encode, REJECT_REASONS } from '../../src/wire/index.js';
+import { WIRE_VERSION } from '../../src/wire/fields.js';
 import { messageToArray } from '../../src/wire/messages.js';
 import { everyMessage, gone, header, member, SeededRng, tuple, V4, V6 } from './fixtures.js';
 import { cbor, cborHex, raw } from './raw-cbor.js';
@@ -62,26 +63,27 @@ describe('the first checks', () => {
   });
 
   it.each([
-    ['version 2', [2, 1]],
+    ['version 1 (before GroupReset and the authority flags)', [1, 1]],
+    ['version 3', [3, 1]],
     ['version 0', [0, 1]],
-    ['version as text', ['1', 1]],
-    ['version as a float', [1.5, 1]],
-    ['version 1 written as a float', [raw('f93c00'), 1]],
-    ['version 1 written in two bytes', [raw('1801'), 1]],
+    ['version as text', ['2', 1]],
+    ['version as a float', [2.5, 1]],
+    ['version 2 written as a float', [raw('f94000'), 1]],
+    ['version 2 written in two bytes', [raw('1802'), 1]],
     ['no version', []],
   ])('unsupported version: %s', (_, a) => {
     expect(rejected(decode(cbor(a))).reason).toBe('unsupported-version');
   });
 
   it('a future version with a new layout is told apart from garbage', () => {
-    expect(rejected(decode(cbor([2, raw('a0'), raw('d840'), 1]))).reason).toBe('unsupported-version');
+    expect(rejected(decode(cbor([3, raw('a0'), raw('d840'), 1]))).reason).toBe('unsupported-version');
   });
 
   it.each([
-    ['0', 0], ['14', 14], ['31', 31], ['34', 34], ['63', 63], ['255', 255], ['256', 256], ['2^32', 2 ** 32],
+    ['0', 0], ['15', 15], ['31', 31], ['34', 34], ['63', 63], ['255', 255], ['256', 256], ['2^32', 2 ** 32],
     ['text', '1'], ['negative', raw('20')], ['null', null], ['missing', undefined],
   ])('unknown type: %s', (_, t) => {
-    const a = t === undefined ? [1] : [1, t, ...base().slice(2)];
+    const a = t === undefined ? [WIRE_VERSION] : [WIRE_VERSION, t, ...base().slice(2)];
     expect(rejected(decode(cbor(a))).reason).toBe('unknown-type');
   });
 
@@ -211,9 +213,14 @@ describe('fields with a wrong type or out of range are named', () => {
     ['257 digests', { ...h, type: MessageType.SyncRequest, id: 1, digests: [1], wantMembers: true }, [I + 1], new Array(257).fill(1), 'digests: '],
     ['digest 2^32', { ...h, type: MessageType.SyncRequest, id: 1, digests: [1, 2], wantMembers: true }, [I + 1, 1], 2 ** 32, 'digests[1]: '],
     ['wantMembers 1', { ...h, type: MessageType.SyncRequest, id: 1, digests: [1], wantMembers: true }, [I + 2], 1, 'wantMembers: '],
-    ['want 256', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [1], last: true }, [I + 3, 0], 256, 'want[0]: '],
-    ['257 wants', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [1], last: true }, [I + 3], new Array(257).fill(1), 'want: '],
-    ['last null', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [], last: true }, [I + 4], null, 'last: '],
+    ['want 256', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [1], last: true, authority: 1 }, [I + 3, 0], 256, 'want[0]: '],
+    ['257 wants', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [1], last: true, authority: 1 }, [I + 3], new Array(257).fill(1), 'want: '],
+    ['last null', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [], last: true, authority: 1 }, [I + 4], null, 'last: '],
+    ['authority 3', { ...h, type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [], last: true, authority: 1 }, [I + 5], 3, 'authority: '],
+    ['groupSize negative', { ...h, type: MessageType.PublishAck, id: 1, accepted: true, groupSize: 1 }, [I + 2], raw('20'), 'groupSize: negative'],
+    ['reset group = groups', { ...h, type: MessageType.GroupReset, group: 0, origin: '1.2.3.4:5', originIncarnation: 1, forwarded: false }, [I], 8, 'group: '],
+    ['reset origin text', { ...h, type: MessageType.GroupReset, group: 0, origin: '1.2.3.4:5', originIncarnation: 1, forwarded: false }, [I + 1], '1.2.3.4:5', 'origin: '],
+    ['reset forwarded null', { ...h, type: MessageType.GroupReset, group: 0, origin: '1.2.3.4:5', originIncarnation: 1, forwarded: false }, [I + 3], null, 'forwarded: '],
     ['chunk = chunks', { ...h, type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 0, chunks: 2 }, [I + 3], 2, 'chunk: '],
     ['chunks 0', { ...h, type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 0, chunks: 2 }, [I + 4], 0, 'chunks: '],
     ['chunks 65536', { ...h, type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 0, chunks: 2 }, [I + 4], 65536, 'chunks: '],
@@ -226,7 +233,7 @@ describe('fields with a wrong type or out of range are named', () => {
     ['locations[0].owner 7 bytes', { ...h, type: MessageType.LookupReply, id: 1, status: LookupStatus.Found, locations: [{ location: 'l', owner: V6 }] }, [I + 2, 0, 1], new Uint8Array(7), 'locations[0].owner: '],
     ['tuple.ttlMs -1', { ...h, type: MessageType.PublishRequest, id: 1, tuple: tuple() }, [I + 1, 5], -1, 'tuple.ttlMs: '],
     ['tuple.owner tagged', { ...h, type: MessageType.PublishRequest, id: 1, tuple: tuple() }, [I + 1, 2], raw('d840' + ADDR), 'tuple.owner: tag 64'],
-    ['accepted "yes"', { ...h, type: MessageType.PublishAck, id: 1, accepted: true }, [I + 1], 'yes', 'accepted: '],
+    ['accepted "yes"', { ...h, type: MessageType.PublishAck, id: 1, accepted: true, groupSize: 1 }, [I + 1], 'yes', 'accepted: '],
     ['group = groups', { ...h, type: MessageType.ContactRequest, id: 1, group: 1, origin: V6, ttl: 3 }, [I + 1], 8, 'group: '],
     ['group 65535', { ...h, groups: 65535, type: MessageType.ContactRequest, id: 1, group: 1, origin: V6, ttl: 3 }, [I + 1], 65535, 'group: '],
     ['origin 5 bytes', { ...h, type: MessageType.ContactRequest, id: 1, group: 1, origin: V6, ttl: 3 }, [I + 2], bad5, 'origin: '],
@@ -282,8 +289,8 @@ describe('seeded fuzz: decode never throws and always gives a reason', () => {
       // Bias half of the inputs towards looking like a datagram so that they get past the first checks.
       if (n > 2 && i % 2 === 0) {
         b[0] = 0x80 | randInt(rng, 16);
-        b[1] = 1;
-        b[2] = 1 + randInt(rng, 13);
+        b[1] = WIRE_VERSION;
+        b[2] = 1 + randInt(rng, 14);
       }
       const r = safeDecode(b, problems);
       if (r === null) continue;

@@ -16,7 +16,24 @@ export interface ChurnEvent {
 export class LookupLoad {
   private timer: NodeJS.Timeout | null = null;
   readonly names: string[] = [];
-  stats = { lookups: 0, found: 0, notFound: 0, unavailable: 0, errors: 0, publishes: 0 };
+  /**
+   * Answered lookups by result, and by intent: a lookup is meant to miss when it asks for a name never published
+   * (`missRatio` of them), meant to be found otherwise (every name was stored before the load started and its
+   * owner keeps it). `foundWhenMeantToMiss` and `notFoundWhenMeantToBeFound` are wrong answers; errors (the agent
+   * asked was killed under the request) are not answers and count in neither.
+   */
+  stats = {
+    lookups: 0,
+    found: 0,
+    notFound: 0,
+    unavailable: 0,
+    errors: 0,
+    publishes: 0,
+    meantToMiss: 0,
+    meantToBeFound: 0,
+    foundWhenMeantToMiss: 0,
+    notFoundWhenMeantToBeFound: 0,
+  };
   private seq = 0;
 
   constructor(
@@ -74,11 +91,21 @@ export class LookupLoad {
     try {
       const res = await fetch(`${a.url}/v1/lookup?name=${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(5000) });
       const body = (await res.json()) as { status?: string };
-      this.stats.lookups++;
-      if (body.status === 'found') this.stats.found++;
-      else if (body.status === 'not_found') this.stats.notFound++;
-      else if (body.status === 'unavailable') this.stats.unavailable++;
-      else this.stats.errors++;
+      const st = this.stats;
+      if (body.status !== 'found' && body.status !== 'not_found' && body.status !== 'unavailable') {
+        st.errors++;
+        return;
+      }
+      st.lookups++;
+      if (miss) st.meantToMiss++;
+      else st.meantToBeFound++;
+      if (body.status === 'found') {
+        st.found++;
+        if (miss) st.foundWhenMeantToMiss++;
+      } else if (body.status === 'not_found') {
+        st.notFound++;
+        if (!miss) st.notFoundWhenMeantToBeFound++;
+      } else st.unavailable++;
     } catch {
       // The agent was killed under us: that is the churn, not a test failure.
       this.stats.errors++;

@@ -29,7 +29,8 @@ export interface ChartMarker {
 
 export interface Chart {
   title: string;
-  subtitle?: string;
+  /** One line, or several (each drawn on its own line under the title). */
+  subtitle?: string | string[];
   start: number;
   end: number;
   panels: ChartPanel[];
@@ -74,7 +75,8 @@ export function renderSvg(chart: Chart): string {
   const width = 1000;
   const left = 80;
   const right = 190;
-  const top = 60;
+  const subtitle = chart.subtitle === undefined ? [] : Array.isArray(chart.subtitle) ? chart.subtitle : [chart.subtitle];
+  const top = 60 + 14 * Math.max(0, subtitle.length - 1);
   const panelH = 170;
   const gap = 50;
   const plotW = width - left - right;
@@ -87,7 +89,7 @@ export function renderSvg(chart: Chart): string {
   );
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   out.push(`<text x="${left}" y="24" font-size="16" font-weight="bold">${esc(chart.title)}</text>`);
-  if (chart.subtitle) out.push(`<text x="${left}" y="42" fill="#555">${esc(chart.subtitle)}</text>`);
+  subtitle.forEach((line, i) => out.push(`<text x="${left}" y="${42 + 14 * i}" fill="#555">${esc(line)}</text>`));
 
   const xStep = niceStep(span, 10);
   chart.panels.forEach((panel, pi) => {
