@@ -11,8 +11,9 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { resolveConfig, type KelipsConfig } from '../src/core/config.js';
-import { fmix32 } from '../src/core/hash.js';
+import { fmix32, groupOfName } from '../src/core/hash.js';
 import { randInt, SeededRng } from '../src/core/rng.js';
+import { AnswerChecker, type AnswerCounts } from '../src/sim/answer-checker.js';
 import { SafetyChecker, Violations, type Violation } from '../src/sim/checkers.js';
 import { Cluster, SlotState, type ClusterCounters } from '../src/sim/cluster.js';
 import { Faults, type ChurnCounters } from '../src/sim/faults.js';
@@ -69,7 +70,9 @@ export interface Progress {
   lookupsIssued: number;
   violations: number;
   violationsByKind: Record<string, number>;
-  /** Violations not reported in an earlier progress message. */
+  /** Lookups answered "not found" while a live owner's tuple had settled (answer-checker.ts). */
+  wrongNotFound: number;
+  /** Violations (wrong answers included) not reported in an earlier progress message. */
   newViolations: Violation[];
 }
 
@@ -82,7 +85,7 @@ export interface ShardReport {
   /** Whether gc() was available for the heap figure. */
   heapAfterGc: boolean;
   lookups: {
-    issued: number; counted: number; found: number; notFound: number; unavailable: number; wrongLocation: number; oneHop: number; lost: number;
+    issued: number; counted: number; found: number; emptyGroupCounted: number; emptyGroupFound: number; notFound: number; unavailable: number; wrongLocation: number; oneHop: number; lost: number;
     hops: number[]; latencyMs: number[]; hopCounts: number[]; failures: string[];
   };
   disseminationRounds: number[];
@@ -92,6 +95,11 @@ export interface ShardReport {
   detectionsUnfinished: number;
   falseRemovals: number;
   violations: { count: number; byKind: Record<string, number>; list: Violation[] };
+  /** Every lookup answer, judged by the answer checker (src/sim/answer-checker.ts), and its first violations. */
+  answers: AnswerCounts;
+  wrongNotFound: Violation[];
+  /** Measured lookups issued for a name whose group had no running node (as of the last gossip round). */
+  lookupsToEmptyGroup: number;
   counters: ClusterCounters;
   net: NetworkCounters;
   nodeMs: number;
@@ -150,7 +158,9 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
   const lookups = new LookupTracker(cluster);
   const dissemination = new DisseminationTracker(cluster, 60 * roundMs);
   const detection = new DetectionTracker(cluster);
-  cluster.observers.push(checker, lookups, dissemination, detection);
+  const wrongAnswers = new Violations(20);
+  const answers = new AnswerChecker(cluster, wrongAnswers);
+  cluster.observers.push(checker, answers, lookups, dissemination, detection);
   // Every scenario decision is mixed into this digest; shards that decide alike end with equal digests.
   let decisions = 0x811c9dc5;
   const decided = (what: number, slot: number, name = ''): void => {
@@ -214,6 +224,10 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
 
   // Lookups: a random asker that has been running for the grace period (time to join), a random name of a running
   // owner published at least that long ago. Only the shard of the asker issues it.
+  // Running nodes per group as of the last round, and the measured lookups issued for a name of an empty group
+  // (nowhere to be stored: those cannot be found, however right the protocol).
+  const runningInGroup = new Array<number>(config.groups).fill(0);
+  let lookupsToEmptyGroup = 0;
   const issueLookup = (now: number): void => {
     for (let tries = 0; tries < 50; tries++) {
       const p = published[randInt(rng, published.length)];
@@ -222,7 +236,11 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
       const asker = randInt(rng, cluster.size);
       if (cluster.state[asker] !== SlotState.Running || now - (cluster.startedAt[asker] as number) < graceMs) continue;
       decided(6, asker, p.name);
-      if (cluster.owns(asker)) lookups.issue(asker, p.name, cluster.addrs[p.owner] as string, p.location, true);
+      if (cluster.owns(asker)) {
+        const empty = runningInGroup[groupOfName(p.name, config.groups)] === 0;
+        if (empty) lookupsToEmptyGroup++;
+        lookups.issue(asker, p.name, cluster.addrs[p.owner] as string, p.location, true, empty);
+      }
       return;
     }
   };
@@ -236,6 +254,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     const all = membersByGroup(cluster, false);
     let live = 0;
     for (const g of all) live += g.length;
+    all.forEach((m, g) => (runningInGroup[g] = m.length));
     nodeMs += live * roundMs;
     if (now >= tl.steadyStart) {
       if (steadyBytesFrom < 0) steadyBytesFrom = cluster.counters.bytesSent;
@@ -248,9 +267,11 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
 
   const progressEvery = 60_000;
   let violationsShown = 0;
+  let wrongShown = 0;
   for (let t = progressEvery; t < tl.stopMs + progressEvery; t += progressEvery) {
     cluster.runUntil(Math.min(t, tl.stopMs));
     const shown = Math.min(10, violations.list.length);
+    const wrong = Math.min(10, wrongAnswers.list.length);
     onProgress({
       shard,
       simMs: cluster.now,
@@ -260,9 +281,11 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
       lookupsIssued: lookups.issued,
       violations: violations.count,
       violationsByKind: { ...violations.byKind },
-      newViolations: violations.list.slice(violationsShown, shown),
+      wrongNotFound: answers.counts.wrongNotFound,
+      newViolations: [...violations.list.slice(violationsShown, shown), ...wrongAnswers.list.slice(wrongShown, wrong)],
     });
     violationsShown = shown;
+    wrongShown = wrong;
   }
   detection.finish();
   gc?.();
@@ -279,7 +302,7 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     decisions: decisions >>> 0,
     heapAfterGc: gc !== null,
     lookups: {
-      issued: lookups.issued, counted: lookups.counted, found: lookups.found, notFound: lookups.notFound, unavailable: lookups.unavailable,
+      issued: lookups.issued, counted: lookups.counted, found: lookups.found, emptyGroupCounted: lookups.emptyGroupCounted, emptyGroupFound: lookups.emptyGroupFound, notFound: lookups.notFound, unavailable: lookups.unavailable,
       wrongLocation: lookups.wrongLocation, oneHop: lookups.oneHop, lost: lookups.lost, hops: lookups.hops.values(),
       latencyMs: lookups.latencyMs.values(), hopCounts: Array.from(lookups.hopCounts, (n) => n ?? 0), failures: lookups.failures.slice(0, 5),
     },
@@ -290,6 +313,9 @@ export function simulateShard(args: SimArgs, setup: ShardSetup | null, onProgres
     detectionsUnfinished: detection.unfinished,
     falseRemovals: checker.falseRemovals,
     violations: { count: violations.count, byKind: violations.byKind, list: violations.list.slice(0, 8) },
+    answers: { ...answers.counts },
+    lookupsToEmptyGroup,
+    wrongNotFound: wrongAnswers.list.slice(0, 8),
     counters: cluster.counters,
     net: cluster.network.counters,
     nodeMs,

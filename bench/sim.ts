@@ -1,7 +1,7 @@
 /**
  * The simulator benchmark: N real protocol nodes with the real codec on a virtual clock.
  *
- *   npm run bench:sim -- --nodes 1000 --files 10000 --minutes 10 [--churn 1.0] [--loss 0.1] [--seed 1]
+ *   npm run bench:sim -- --nodes 1000 --files 10000 --minutes 10 [--churn 1.0] [--loss 0.1] [--seed 1 | --seeds 1-20]
  *                        [--groups K] [--crashes 5] [--lookups-per-s R] [--join-seconds S]
  *                        [--stop-at-seconds T] [--threads T] [--delay-min-ms D] [--config JSON] [--json]
  *
@@ -28,6 +28,7 @@ import { MESSAGE_TYPE_NAMES } from '../src/core/state.js';
 import { formatViolation, type Violation } from '../src/sim/checkers.js';
 import { createShardBuffers } from '../src/sim/shard-link.js';
 import { percentile, round, Samples } from '../src/sim/stats.js';
+import { answerFields, parseSeeds, seedsSummary, type SeedRun } from './sim-seeds.js';
 import { simulateShard, timeline, type Progress, type ShardReport, type SimArgs } from './sim-shard.js';
 
 /**
@@ -54,7 +55,8 @@ const USAGE = `usage: npm run bench:sim -- [options]
   --loss L             probability that a datagram is lost, 0..1 (default 0)
   --churn C            fraction of the nodes replaced per hour (default 0)
   --seed S             one seed, one run (default 1)
-  --groups K           affinity groups (default round(sqrt(N)))
+  --seeds A-B          one run per seed (a range or a list: 1-20, 1,4,9), one JSON summary (bench/sim-seeds.ts)
+  --groups K           affinity groups (default round(sqrt(N)); also {"groups":K} in --config)
   --crashes X          crashes whose detection is measured (default 5)
   --lookups-per-s R    lookups per simulated second (default max(10, N/100))
   --join-seconds S     nodes start over this window (default 5 ms per node, 5 to 60 s)
@@ -66,7 +68,7 @@ const USAGE = `usage: npm run bench:sim -- [options]
   --json               print the result as one line of JSON
 Prints one JSON object (progress lines go to stderr).`;
 
-function parseArgs(argv: string[]): SimArgs {
+function parseArgs(argv: string[]): SimArgs & { seeds: number[] | null } {
   const a: Record<string, string> = {};
   let json = false;
   for (let i = 0; i < argv.length; i++) {
@@ -78,7 +80,7 @@ function parseArgs(argv: string[]): SimArgs {
     } else if (k.startsWith('--') && i + 1 < argv.length) a[k.slice(2)] = argv[++i] as string;
     else throw new Error(`unexpected argument ${k} (or it lacks its value); --help lists the options`);
   }
-  const known = ['nodes', 'files', 'minutes', 'loss', 'churn', 'seed', 'groups', 'crashes', 'lookups-per-s', 'join-seconds', 'stop-at-seconds', 'threads', 'delay-min-ms', 'config'];
+  const known = ['nodes', 'files', 'minutes', 'loss', 'churn', 'seed', 'seeds', 'groups', 'crashes', 'lookups-per-s', 'join-seconds', 'stop-at-seconds', 'threads', 'delay-min-ms', 'config'];
   for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`unknown option --${k}; --help lists the options`);
   const num = (k: string, d: number): number => {
     const v = a[k] === undefined ? d : Number(a[k]);
@@ -88,7 +90,12 @@ function parseArgs(argv: string[]): SimArgs {
   const nodes = Math.floor(num('nodes', 1000));
   if (nodes < 1) throw new Error('--nodes must be at least 1');
   if (num('loss', 0) > 1) throw new Error('--loss is a probability, 0..1');
-  const groups = Math.floor(num('groups', Math.max(1, Math.round(Math.sqrt(nodes)))));
+  const { config, groups: configGroups } = parseConfig(a['config']);
+  if (configGroups !== undefined && a['groups'] !== undefined && Number(a['groups']) !== configGroups)
+    throw new Error(`--groups ${a['groups']} and --config groups ${configGroups} disagree`);
+  const groups = Math.floor(num('groups', configGroups ?? Math.max(1, Math.round(Math.sqrt(nodes)))));
+  if (groups < 1) throw new Error('--groups must be at least 1');
+  if (a['seeds'] !== undefined && a['seed'] !== undefined) throw new Error('give --seed or --seeds, not both');
   const threads = Math.floor(num('threads', nodes >= SHARDED_FROM_NODES ? Math.min(2, availableParallelism()) : 1));
   const delayMinMs = num('delay-min-ms', DELAY_MIN_MS);
   if (threads > 1 && !(delayMinMs > 0)) throw new Error('--delay-min-ms must be > 0 with --threads above 1 (it is how far shards may run ahead of each other)');
@@ -106,15 +113,19 @@ function parseArgs(argv: string[]): SimArgs {
     joinSeconds: a['join-seconds'] === undefined ? null : num('join-seconds', 0),
     stopAtSeconds: a['stop-at-seconds'] === undefined ? null : num('stop-at-seconds', 0),
     delayMinMs,
-    config: parseConfig(a['config']),
+    config,
     threads,
     json,
+    seeds: a['seeds'] === undefined ? null : parseSeeds(a['seeds']),
   };
 }
 
-/** --config: a JSON object of protocol settings (field names as in src/core/config.ts); checked by the core. */
-function parseConfig(text: string | undefined): Partial<KelipsConfig> {
-  if (text === undefined) return {};
+/**
+ * --config: a JSON object of protocol settings (field names as in src/core/config.ts); checked by the core. Its
+ * `groups` is taken out (k is SimArgs.groups).
+ */
+function parseConfig(text: string | undefined): { config: Partial<KelipsConfig>; groups: number | undefined } {
+  if (text === undefined) return { config: {}, groups: undefined };
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -122,9 +133,10 @@ function parseConfig(text: string | undefined): Partial<KelipsConfig> {
     throw new Error(`--config must be a JSON object, e.g. '{"heartbeatMult":2}'`);
   }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error(`--config must be a JSON object, e.g. '{"heartbeatMult":2}'`);
-  if ('groups' in v) throw new Error('--config: set k with --groups');
-  resolveConfig(v as Partial<KelipsConfig>, 'lan');
-  return v as Partial<KelipsConfig>;
+  const { groups, ...config } = v as Partial<KelipsConfig>;
+  if (groups !== undefined && !(Number.isInteger(groups) && groups >= 1)) throw new Error('--config: groups must be an integer of at least 1');
+  resolveConfig({ ...config, ...(groups === undefined ? {} : { groups }) }, 'lan');
+  return { config, groups };
 }
 
 /** Per-node-second rates by message type name, for the types that were sent at all. */
@@ -176,7 +188,7 @@ class ProgressPrinter {
     const wall = Number(process.hrtime.bigint() - this.wallStart) / 1e9;
     const cpu = process.cpuUsage();
     process.stderr.write(
-      `  sim ${(p.simMs / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, heap ${(sum((x) => x.heapBytes) / 1e6).toFixed(0)} MB, datagrams ${sum((x) => x.datagrams)}, lookups ${sum((x) => x.lookupsCounted)}/${sum((x) => x.lookupsIssued)}, violations ${sum((x) => x.violations)} ${JSON.stringify(byKind)}\n`,
+      `  sim ${(p.simMs / 1000).toFixed(0)} s, wall ${wall.toFixed(1)} s, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, heap ${(sum((x) => x.heapBytes) / 1e6).toFixed(0)} MB, datagrams ${sum((x) => x.datagrams)}, lookups ${sum((x) => x.lookupsCounted)}/${sum((x) => x.lookupsIssued)}, wrong not-found ${sum((x) => x.wrongNotFound)}, violations ${sum((x) => x.violations)} ${JSON.stringify(byKind)}\n`,
     );
     // The first few violations as they happen, so a long run can be looked into before it ends.
     for (const x of list) for (const v of x.newViolations) process.stderr.write(`    ${formatViolation(v)}\n`);
@@ -264,7 +276,7 @@ function report(args: SimArgs, reports: ShardReport[], wallSeconds: number) {
     churn_per_hour: args.churn,
     lookups: sumBy(L, (l) => l.counted),
     lookups_issued: sumBy(L, (l) => l.issued),
-    lookup_success_ratio: round(sumBy(L, (l) => l.found) / counted, 5),
+    ...answerFields(args, reports),
     one_hop_ratio: round(sumBy(L, (l) => l.oneHop) / counted, 5),
     hops_p99: hops.percentile(99),
     hop_histogram: Array.from(hopCounts, (n) => n ?? 0),
@@ -335,7 +347,28 @@ function report(args: SimArgs, reports: ShardReport[], wallSeconds: number) {
 
 async function main(): Promise<void> {
   if (reexecWithFlags()) return;
-  const args = parseArgs(process.argv.slice(2));
+  const { seeds, ...args } = parseArgs(process.argv.slice(2));
+  if (seeds === null) {
+    const out = await runOne(args);
+    process.stdout.write(args.json ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
+    return;
+  }
+  const runs: SeedRun[] = [];
+  for (const seed of seeds) {
+    const r = await runOne({ ...args, seed });
+    runs.push({
+      seed, wrong_not_found: r.wrong_not_found, lookup_success_ratio: r.lookup_success_ratio, lookups: r.lookups, lookups_not_found: r.lookups_not_found,
+      lookups_unavailable: r.lookups_unavailable, lookups_to_empty_group: r.lookups_to_empty_group,
+      lookup_success_ratio_inhabited_groups: r.lookup_success_ratio_inhabited_groups, safety_violations: r.safety_violations, wall_seconds: r.wall_seconds,
+      wrong_not_found_examples: r.wrong_not_found_examples.slice(0, 2), replay: r.replay,
+    });
+    process.stderr.write(`bench/sim seed ${seed}: wrong_not_found ${r.wrong_not_found}, lookup_success_ratio ${r.lookup_success_ratio}, ${r.wall_seconds} s\n`);
+  }
+  const out = seedsSummary(args, seeds, runs);
+  process.stdout.write(args.json ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
+}
+
+async function runOne(args: SimArgs): Promise<ReturnType<typeof report>> {
   const tl = timeline(args);
   const wallStart = process.hrtime.bigint();
   const settings = { ...args, preset: 'lan', links: tl.links, join_window_ms: tl.joinMs, publish_start_ms: tl.publishStart, publish_window_ms: tl.publishMs, lookup_start_ms: tl.lookupStart };
@@ -343,8 +376,7 @@ async function main(): Promise<void> {
   const printer = new ProgressPrinter(args.threads, wallStart);
   const reports = args.threads === 1 ? [simulateShard(args, null, (p) => printer.add(p))] : await runThreads(args, printer);
   const wallSeconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
-  const out = report(args, reports, wallSeconds);
-  process.stdout.write(args.json ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
+  return report(args, reports, wallSeconds);
 }
 
 main().catch((err: unknown) => {

@@ -146,6 +146,7 @@ export async function startAgent(config: AgentConfig, log: Logger): Promise<Agen
       coreDrops: () => node.counters.drops,
       suspectProbes: () => node.counters.suspectProbes,
       net: () => driver.net,
+      authority: () => ({ synced: node.synced, recovering: node.recoveringUntil !== null, notReadyAnswers: node.counters.notReadyAnswers, groupResets: node.counters.groupResets }),
     });
     canary = new Canary({
       node,

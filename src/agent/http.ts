@@ -234,5 +234,5 @@ export function lookupBody(r: LookupResult) {
 }
 
 export function publishBody(r: PublishResult) {
-  return { name: r.name, deleted: r.deleted, status: r.status, storedAt: r.storedAt, latencyMs: r.latencyMs };
+  return { name: r.name, deleted: r.deleted, status: r.status, storedAt: r.storedAt, replicas: r.replicas, groupSize: r.groupSize, latencyMs: r.latencyMs };
 }

@@ -32,6 +32,18 @@ export interface MetricsSource {
   /** Direct probes the failure detector sent to suspects. */
   suspectProbes(): number;
   net(): NetCounters;
+  /** Whether the node holds its group's state (may answer "not found"), is recovering it, and the core's counters. */
+  authority(): AuthoritySource;
+}
+
+/** What the authority block reads at scrape time (src/core/join.ts explains holding and recovering the state). */
+export interface AuthoritySource {
+  synced: boolean;
+  recovering: boolean;
+  /** CoreCounters.notReadyAnswers */
+  notReadyAnswers: number;
+  /** CoreCounters.groupResets */
+  groupResets: number;
 }
 
 /** Lookup latency buckets (seconds): loopback answers in ~0.1 ms, a LAN in ~1 ms, timeouts in 0.3-3 s. */
@@ -319,6 +331,7 @@ export class AgentMetrics implements CanarySink {
       buckets: PROPAGATION_BUCKETS_S,
       registers,
     });
+    registerAuthorityMetrics(registers, src);
   }
 
   canaryResult(result: CanaryResult): void {
@@ -399,4 +412,45 @@ function registerEventLoopLag(registry: Registry): void {
       },
     });
   }
+}
+
+/**
+ * Authority: whether this node's "not found" is a promise (it holds its group's state), whether it is recovering
+ * that state after its group lost it, and what that cost: lookups it could not answer, resets it acted on.
+ */
+function registerAuthorityMetrics(registers: Registry[], src: MetricsSource): void {
+  new Gauge({
+    name: 'kelips_node_holds_group_state',
+    help: '1 when this node holds its affinity group\'s state (founder, pulled from a member that held it, or recovered), so its "not found" is a promise; else 0.',
+    registers,
+    collect() {
+      this.set(src.authority().synced ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'kelips_node_recovering',
+    help: '1 while this node waits for owners to re-publish into its group, which no member held the state of; else 0.',
+    registers,
+    collect() {
+      this.set(src.authority().recovering ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'kelips_lookup_not_ready_answers_total',
+    help: 'Lookups from other nodes this node answered "not ready" (no copy, and not holding its group\'s state): the asker tried another member.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(src.authority().notReadyAnswers);
+    },
+  });
+  new Counter({
+    name: 'kelips_group_resets_total',
+    help: 'Group resets this node acted on: a group lost its state and this node re-published what it owns there.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(src.authority().groupResets);
+    },
+  });
 }

@@ -9,7 +9,7 @@
  *   off (nor was the observer) during the last fail timeout.
  * Big clusters are checked on a seeded sample of observers.
  */
-import { groupOfName, groupOfNode } from '../core/hash.js';
+import { groupOfName } from '../core/hash.js';
 import { randInt, type Rng } from '../core/rng.js';
 import type { CoreEvent } from '../core/types.js';
 import { SlotState, type Cluster, type ClusterObserver } from './cluster.js';
@@ -151,7 +151,7 @@ export class SafetyChecker implements ClusterObserver {
     if (members.length > cfg.viewMax) this.violations.add('view-over-limit', now, me, `${members.length} members > viewMax ${cfg.viewMax}`);
     for (const m of members) {
       if (m.self) continue;
-      const g = groupOfNode(m.addr, k);
+      const g = c.groupOfNode(m.addr);
       if (g !== n.group) this.violations.add('view-foreign-member', now, me, `${m.addr} of group ${g} in the view of group ${n.group}`);
       const v = m.incarnation * HB_SPAN + m.heartbeat;
       const last = seen.get(m.addr);
@@ -186,7 +186,7 @@ export class SafetyChecker implements ClusterObserver {
       const cs = n.contactAddrs(g);
       if (cs.length > cfg.contactsPerGroup) this.violations.add('contacts-over-limit', now, me, `group ${g}: ${cs.length} > ${cfg.contactsPerGroup}`);
       for (const a of cs) {
-        const ag = groupOfNode(a, k);
+        const ag = c.groupOfNode(a);
         if (ag !== g) this.violations.add('contact-wrong-group', now, me, `${a} (group ${ag}) kept as contact for group ${g}`);
       }
     }

@@ -5,6 +5,7 @@
  */
 import { runScenario } from './scenario.js';
 import { findScenario, SCENARIOS } from './scenarios.js';
+import { coreSupports } from './scenarios/identity.js';
 import { REAL } from './real.js';
 
 function usage(message: string): never {
@@ -30,6 +31,7 @@ function main(argv: string[]): number {
   if (seed === undefined || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) usage('--seed must be an integer from 0 to 4294967295');
   const spec = findScenario(name);
   if (!spec) usage(`unknown scenario ${name}; --list names them`);
+  if (spec.needs && !coreSupports(spec.needs)) usage(`scenario ${name} needs a core feature this core lacks (${spec.needs})`);
   const started = Date.now();
   const r = runScenario(spec, seed, { ...REAL, log: quiet ? undefined : (line) => process.stdout.write(line + '\n') });
   if (quiet) process.stdout.write(r.settings + '\n');

@@ -19,7 +19,7 @@
  * its published tuples survive on "disk"), left (graceful leave). A restart reuses the slot and address with a
  * higher incarnation.
  */
-import type { PublishedTuple } from '../core/api.js';
+import type { NodeOptions, PublishedTuple } from '../core/api.js';
 import type { KelipsConfig } from '../core/config.js';
 import { fmix32, groupOfNode } from '../core/hash.js';
 import { SeededRng } from '../core/rng.js';
@@ -40,6 +40,15 @@ export const enum SlotState {
 
 export interface ClusterObserver {
   onEvent(slot: number, ev: CoreEvent, now: number): void;
+  /**
+   * A process started on `slot` (first start or restart) holding `published`, its own tuples from disk (null when
+   * it has none, or when the slot lives in another shard and its disk is not mirrored here).
+   */
+  onStart?(slot: number, now: number, published: readonly PublishedTuple[] | null): void;
+  /** The process of `slot` stopped (crash or leave). */
+  onStop?(slot: number, now: number): void;
+  /** The application published (or, `deleted`, unpublished) `name` on `slot`; told in every shard. */
+  onPublish?(slot: number, name: string, deleted: boolean, now: number): void;
 }
 
 export interface ClusterOptions {
@@ -54,6 +63,8 @@ export interface ClusterOptions {
   incarnationBase?: number;
   /** This cluster is one shard of a simulation on several threads (see the header). */
   shard?: ShardLink;
+  /** Pass each node its slot's stable name (`name` in the node options), for cores with node names. */
+  namedNodes?: boolean;
 }
 
 export interface ClusterCounters {
@@ -85,6 +96,8 @@ export class Cluster {
   readonly config: Readonly<KelipsConfig>;
   readonly nodes: (SimNode | null)[] = [];
   readonly addrs: string[] = [];
+  /** Stable name of each slot: its first address (a moved slot keeps it; see `move`). */
+  readonly names: string[] = [];
   readonly state: SlotState[] = [];
   readonly group: number[] = [];
   readonly incarnation: number[] = [];
@@ -108,6 +121,9 @@ export class Cluster {
   onOversize: ((slot: number, bytes: number, msg: Message) => void) | null = null;
 
   private readonly index = new Map<string, number>();
+  private readonly nameIndex = new Map<string, number>();
+  /** Addresses handed to moved slots come from here (past any slot's own address). */
+  private nextSpareAddress = 1 << 20;
   private readonly tickEntry: number[] = [];
   private readonly generation: number[] = [];
   private readonly lastTickAt: number[] = [];
@@ -123,6 +139,7 @@ export class Cluster {
   private readonly eventCodes = new Map<string, number>();
 
   private readonly link: ShardLink | null;
+  private readonly namedNodes: boolean;
   private readonly stepFn = (): void => this.step();
   private readonly deliverRemote = (arrival: number, to: number, from: number, bytes: Uint8Array): void => {
     if (arrival < this.now) throw new Error(`a datagram from another shard arrives at ${arrival} ms, in the past of this shard (${this.now} ms)`);
@@ -132,6 +149,7 @@ export class Cluster {
   constructor(opts: ClusterOptions) {
     this.seed = opts.seed >>> 0;
     this.link = opts.shard ?? null;
+    this.namedNodes = opts.namedNodes ?? false;
     this.config = opts.config;
     this.factory = opts.factory;
     this.codec = opts.codec;
@@ -146,6 +164,17 @@ export class Cluster {
     return this.link === null || this.shardOf(slot) === this.link.index;
   }
 
+  /** Does this cluster run the nodes of affinity group `g`? (Always, unless sharded.) */
+  ownsGroup(g: number): boolean {
+    return this.link === null || g % this.link.count === this.link.index;
+  }
+
+  /** The group of a node known by address or name: the slot's (stable across moves), else the hash of the address. */
+  groupOfNode(addrOrName: string): number {
+    const slot = this.slotOfNode(addrOrName);
+    return slot >= 0 ? (this.group[slot] as number) : groupOfNode(addrOrName, this.config.groups);
+  }
+
   private shardOf(slot: number): number {
     return this.link === null ? 0 : (this.group[slot] as number) % this.link.count;
   }
@@ -156,6 +185,11 @@ export class Cluster {
 
   slotOf(addr: string): number {
     return this.index.get(addr) ?? -1;
+  }
+
+  /** The slot of a node known by its address or its stable name (-1 if none). */
+  slotOfNode(addrOrName: string): number {
+    return this.index.get(addrOrName) ?? this.nameIndex.get(addrOrName) ?? -1;
   }
 
   isLive(slot: number): boolean {
@@ -173,7 +207,9 @@ export class Cluster {
     const slot = this.addrs.length;
     const addr = addressOf(slot);
     this.addrs.push(addr);
+    this.names.push(addr);
     this.index.set(addr, slot);
+    this.nameIndex.set(addr, slot);
     this.group.push(groupOfNode(addr, this.config.groups));
     this.state.push(SlotState.Crashed);
     this.incarnation.push(this.incarnationBase + slot);
@@ -217,6 +253,21 @@ export class Cluster {
     this.start(slot, seeds);
   }
 
+  /**
+   * Give a stopped slot a new address (as a restarted pod gets a new IP); it keeps its name and group. Datagrams
+   * to the old address are dropped as to an unknown one from now on. Nodes are told their name only when the
+   * cluster was built with `namedNodes` (the core's node names); without it a moved node is a new node.
+   */
+  move(slot: number): string {
+    const s = this.state[slot];
+    if (s !== SlotState.Crashed && s !== SlotState.Left) throw new Error(`move of ${this.addrs[slot]} in state ${s}`);
+    const addr = addressOf(this.nextSpareAddress++);
+    this.index.delete(this.addrs[slot] as string);
+    this.addrs[slot] = addr;
+    this.index.set(addr, slot);
+    return addr;
+  }
+
   /** Stop the process without killing it: nothing runs; datagrams wait in its socket buffer. */
   pause(slot: number): void {
     if (this.state[slot] !== SlotState.Running) throw new Error(`pause of ${this.addrs[slot]} in state ${this.state[slot]}`);
@@ -257,18 +308,23 @@ export class Cluster {
 
   /** Publish on the node of `slot`; returns the core's request id (-1 for a slot of another shard). */
   publish(slot: number, name: string, location: string): number {
-    if (!this.owns(slot)) return -1;
+    if (!this.owns(slot)) return this.published(slot, name, false, -1);
     const n = this.node(slot);
     const id = n.publish(name, location, this.now);
     this.flush(slot, n);
-    return id;
+    return this.published(slot, name, false, id);
   }
 
   unpublish(slot: number, name: string): number {
-    if (!this.owns(slot)) return -1;
+    if (!this.owns(slot)) return this.published(slot, name, true, -1);
     const n = this.node(slot);
     const id = n.unpublish(name, this.now);
     this.flush(slot, n);
+    return this.published(slot, name, true, id);
+  }
+
+  private published(slot: number, name: string, deleted: boolean, id: number): number {
+    for (const o of this.observers) o.onPublish?.(slot, name, deleted, this.now);
     return id;
   }
 
@@ -342,13 +398,14 @@ export class Cluster {
       this.disk[slot] = null;
       this.state[slot] = SlotState.Running;
       this.startedAt[slot] = this.now;
+      for (const o of this.observers) o.onStart?.(slot, this.now, null);
       return;
     }
     const seedAddrs: string[] = [];
     for (const s of seeds) if (s !== slot) seedAddrs.push(this.addrs[s] as string);
     const rngSeed = fmix32(this.seed ^ Math.imul(slot + 1, 0x9e3779b1) ^ Math.imul(this.generation[slot] as number, 0x85ebca6b));
     const published = this.disk[slot];
-    const node = this.factory({
+    const opts: NodeOptions = {
       config: this.config,
       self: this.addrs[slot] as string,
       incarnation: this.incarnation[slot] as number,
@@ -358,15 +415,20 @@ export class Cluster {
       founder: seedAddrs.length === 0,
       firstStart: this.generation[slot] === 0,
       ...(published ? { published } : {}),
-    });
+    };
+    // The core's node name (stable identity), for cores that take one: see `namedNodes`.
+    if (this.namedNodes) Object.assign(opts, { name: this.names[slot] });
+    const node = this.factory(opts);
     this.nodes[slot] = node;
     this.disk[slot] = null;
     this.state[slot] = SlotState.Running;
     this.startedAt[slot] = this.now;
+    for (const o of this.observers) o.onStart?.(slot, this.now, published ?? null);
     this.flush(slot, node);
   }
 
   private stop(slot: number, state: SlotState): void {
+    for (const o of this.observers) o.onStop?.(slot, this.now);
     this.cancelTick(slot);
     this.nodes[slot] = null;
     this.state[slot] = state;

@@ -15,6 +15,8 @@ interface PendingLookup {
   owner: string;
   location: string;
   counted: boolean;
+  /** Issued while the name's group had no running node. */
+  emptyGroup: boolean;
 }
 
 export class LookupTracker implements ClusterObserver {
@@ -27,6 +29,9 @@ export class LookupTracker implements ClusterObserver {
   oneHop = 0;
   /** Asker stopped before the answer came. */
   lost = 0;
+  /** Counted lookups issued while the name's group had no running node, and how many of those found it. */
+  emptyGroupCounted = 0;
+  emptyGroupFound = 0;
   readonly hops = new Samples();
   readonly latencyMs = new Samples();
   readonly hopCounts: number[] = [];
@@ -39,13 +44,13 @@ export class LookupTracker implements ClusterObserver {
   constructor(private readonly c: Cluster) {}
 
   /** Issue a lookup; `counted` lookups enter the success and one-hop ratios. */
-  issue(asker: number, name: string, owner: string, location: string, counted: boolean): void {
+  issue(asker: number, name: string, owner: string, location: string, counted: boolean, emptyGroup = false): void {
     this.issuing = asker;
     this.early = null;
     const id = this.c.lookup(asker, name);
     this.issuing = -1;
     this.issued++;
-    const p: PendingLookup = { name, owner, location, counted };
+    const p: PendingLookup = { name, owner, location, counted, emptyGroup };
     const early = this.early as LookupResult | null;
     if (early !== null && early.id === id) return this.record(asker, p, early);
     let m = this.pending.get(asker);
@@ -84,7 +89,11 @@ export class LookupTracker implements ClusterObserver {
   private record(asker: number, p: PendingLookup, r: LookupResult): void {
     if (!p.counted) return;
     this.counted++;
-    const hit = r.status === LookupStatus.Found && r.locations.some((l) => l.owner === p.owner && l.location === p.location);
+    const hit = r.status === LookupStatus.Found && r.locations.some((l) => l.location === p.location && (l.owner === p.owner || this.c.slotOfNode(l.owner) === this.c.slotOfNode(p.owner)));
+    if (p.emptyGroup) {
+      this.emptyGroupCounted++;
+      if (hit) this.emptyGroupFound++;
+    }
     if (hit) this.found++;
     else if (r.status === LookupStatus.Found) this.wrongLocation++;
     else if (r.status === LookupStatus.NotFound) this.notFound++;

@@ -5,16 +5,22 @@
  *   3. heal: links clean again, partitions removed, paused nodes resumed;
  *   4. liveness: after a few fail timeouts, membership, contacts and lookups of every live owner's tuples are
  *      checked.
+ * From the safety phase to the liveness check, random nodes keep looking up random live owners' names (the
+ * background lookups), and the answer checker (answer-checker.ts) judges every answer of the run: a "not found"
+ * for a settled tuple of a live owner is a `wrong-not-found` violation, during faults as after healing.
  * The seed and every drawn setting are printed first; `replayCommand` reproduces the run.
  */
 import { resolveConfig, timeouts, type KelipsConfig } from '../core/config.js';
-import { fmix32 } from '../core/hash.js';
-import { SeededRng } from '../core/rng.js';
+import { fmix32, groupOfName } from '../core/hash.js';
+import { randInt, SeededRng } from '../core/rng.js';
+import { AnswerChecker, type AnswerCounts } from './answer-checker.js';
+import { BackgroundLookups } from './background-lookups.js';
 import { SafetyChecker, Violations } from './checkers.js';
 import { Cluster, SlotState } from './cluster.js';
 import { Faults } from './faults.js';
 import { checkMembership, LookupProbe } from './liveness.js';
 import { PERFECT_LINKS, type LinkSettings } from './network.js';
+import { Recovery } from './recovery.js';
 import type { Codec, NodeFactory } from './sim-node.js';
 
 /** Draws settings from the scenario seed and remembers each (name = value) for the first line of the run. */
@@ -49,9 +55,18 @@ export interface PhaseContext {
   failMsMin: number;
   suspectMsMin: number;
   roundMs: number;
+  /** The answer checker of the run (to restart its clocks when a program resets what groups hold). */
+  answers: AnswerChecker;
   /** Schedule `fn` at t0 + offset. */
   at(offsetMs: number, fn: (now: number) => void): void;
   log(line: string): void;
+  /**
+   * Once every slot of `slots` runs and is ready (joined and synced), wait the dissemination bound of the largest
+   * group, then look up every live owner's tuple (up to 400, sampled) from random running nodes: each must be
+   * found (`not-found-after-ready` otherwise). A slot not ready within 3 fail timeouts is a `not-ready` violation.
+   * `label` names the step in the log and in violations.
+   */
+  expectRecovery(slots: readonly number[], label: string): void;
 }
 
 export interface ScenarioPlan {
@@ -66,12 +81,25 @@ export interface ScenarioPlan {
   program?: (ctx: PhaseContext) => void;
   /** Lookups issued by the liveness check (sampled tuples). */
   livenessLookups?: number;
+  /**
+   * Background lookups per simulated second from the safety phase to the liveness check (default
+   * max(5, nodes / 4): enough that every fault meets lookups); 0 turns them off.
+   */
+  lookupsPerS?: number;
+  /** Start this many separate clusters (slot i in cluster i mod clusters), for programs that merge them. */
+  clusters?: number;
+  /** Tell nodes their stable name (Cluster `namedNodes`), for cores with node names. */
+  namedNodes?: boolean;
 }
 
 export interface ScenarioSpec {
   name: string;
   about: string;
   plan(d: Draw): ScenarioPlan;
+  /** Core features the scenario needs; without them it is skipped (see scenarios/identity.ts coreSupports). */
+  needs?: 'core-identity' | 'core-join';
+  /** The program calls expectRecovery (the suite then requires that it ran and issued lookups). */
+  checksRecovery?: boolean;
 }
 
 export interface RunOptions {
@@ -94,6 +122,10 @@ export interface ScenarioResult {
   liveAtEnd: number;
   falseRemovals: number;
   lookups: { issued: number; answered: number };
+  /** Every lookup answer of the run, as the answer checker judged it. */
+  answers: AnswerCounts;
+  /** Lookups of the recovery checks (expectRecovery), issued and answered. */
+  recovery: { checks: number; issued: number; answered: number };
   datagrams: number;
   bytes: number;
 }
@@ -117,19 +149,23 @@ export function runScenario(spec: ScenarioSpec, seed: number, opts: RunOptions):
     (d.values.length ? ' drawn: ' + d.values.map(([k, v]) => `${k}=${v}`).join(' ') : '');
   log(settings);
 
-  const cluster = new Cluster({ seed, config, links: PERFECT_LINKS, factory: opts.factory, codec: opts.codec });
+  const cluster = new Cluster({ seed, config, links: PERFECT_LINKS, factory: opts.factory, codec: opts.codec, namedNodes: plan.namedNodes ?? false });
   const faults = new Faults(cluster, seed);
   const violations = new Violations();
   const checker = new SafetyChecker(cluster, faults, violations, new SeededRng(fmix32(seed ^ 0x63686b72)));
-  cluster.observers.push(checker);
+  const answers = new AnswerChecker(cluster, violations);
+  cluster.observers.push(checker, answers);
   const round = config.gossipIntervalMs;
 
-  // 1. Warm-up: staggered start (first node founds the cluster), then files.
+  // 1. Warm-up: staggered start (the first node of each cluster founds it), then files.
   const joinSpreadMs = Math.min(10 * round, 50 * plan.nodes);
+  const clusters = Math.max(1, plan.clusters ?? 1);
   cluster.addNode([]);
   for (let i = 1; i < plan.nodes; i++) {
     cluster.at((i / plan.nodes) * joinSpreadMs, () => {
-      cluster.addNode(faults.pickLive(3));
+      if (i < clusters) cluster.addNode([]);
+      else if (clusters === 1) cluster.addNode(faults.pickLive(3));
+      else cluster.addNode(pickSameCluster(cluster, faults, i, clusters, 3));
     });
   }
   const files = plan.filesPerNode ?? 2;
@@ -157,13 +193,19 @@ export function runScenario(spec: ScenarioSpec, seed: number, opts: RunOptions):
     failMsMin: timeouts(config, Math.max(1, Math.min(...sizes))).failMs,
     suspectMsMin: timeouts(config, Math.max(1, Math.min(...sizes))).suspectMs,
     roundMs: round,
+    answers,
     at: (offset, fn) => cluster.at(t0 + offset, fn),
     log: (line) => log(`t=${(cluster.now / 1000).toFixed(3)}s ${line}`),
+    expectRecovery: (slots, label) => recovery.expect(slots, label),
   };
+  const recovery = new Recovery(cluster, violations, ctx.failMsMax, ctx.log, new SeededRng(fmix32(seed ^ 0x72656376)));
+  const background = new BackgroundLookups(cluster, new SeededRng(fmix32(seed ^ 0x62676c6b)));
+  const lookupsPerS = plan.lookupsPerS ?? Math.max(5, plan.nodes / 4);
   cluster.network.settings = { ...links };
   plan.program?.(ctx);
   const checkEvery = Math.max(round, 1000);
   cluster.every(checkEvery, t0 + checkEvery, t0 + plan.faultMs + 1, (now) => checker.check(now));
+  if (lookupsPerS > 0) cluster.every(1000 / lookupsPerS, t0, t0 + plan.faultMs, () => background.issue());
   cluster.runUntil(t0 + plan.faultMs);
 
   // 3. Heal.
@@ -175,22 +217,29 @@ export function runScenario(spec: ScenarioSpec, seed: number, opts: RunOptions):
   // 4. Liveness: settle for a few fail timeouts (safety checks go on), then check.
   const settleMs = 3 * timeouts(config, Math.max(...groupSizes(cluster))).failMs + 2 * config.antiEntropyIntervalMs;
   cluster.every(checkEvery, healedAt + checkEvery, healedAt + settleMs, (now) => checker.check(now));
+  if (lookupsPerS > 0) cluster.every(1000 / lookupsPerS, healedAt, healedAt + settleMs, () => background.issue());
   cluster.runUntil(healedAt + settleMs);
+  // Recovery checks still waiting for readiness or answers get the time they were promised.
+  cluster.runUntil(Math.max(cluster.now, recovery.busyUntil));
+  recovery.finish(cluster.now);
   checkMembership(cluster, violations, cluster.now);
   const probe = new LookupProbe(cluster, violations, new SeededRng(fmix32(seed ^ 0x6c6f6f6b)));
   cluster.observers.push(probe);
-  probe.start(plan.livenessLookups ?? 200);
+  probe.start(plan.livenessLookups ?? 200, inhabited(cluster));
   cluster.runUntil(cluster.now + config.lookupDeadlineMs + 2 * round);
   probe.finish(cluster.now);
   checker.check(cluster.now);
 
   const replay = replayCommand(spec.name, seed);
   const c = cluster.counters;
+  const a = answers.counts;
   const summary =
     `t=${(cluster.now / 1000).toFixed(3)}s done: ${liveCount(cluster)} running of ${cluster.size} slots; ` +
     `${c.datagramsSent} datagrams, ${c.bytesSent} bytes, ${c.decodeFailures} decode failures, largest ${c.largestDatagram} B; ` +
     `net ${JSON.stringify(cluster.network.counters)}; churn ${JSON.stringify(faults.churn)}; ` +
-    `lookups ${probe.answered}/${probe.issued}; safety checks ${checker.checks}; violations ${violations.count}`;
+    `lookups ${probe.answered}/${probe.issued}; recovery checks ${recovery.checks} (lookups ${recovery.answered}/${recovery.issued}); ` +
+    `answers ${a.answers} (found ${a.found}, not found ${a.notFound}: ${a.wrongNotFound} wrong, ${a.notFoundUnsettled} unsettled, ${a.notFoundNoOwner} no live owner; unavailable ${a.unavailable}); ` +
+    `safety checks ${checker.checks}; violations ${violations.count}`;
   log(summary);
   const digest = fmix32(cluster.digest ^ c.datagramsSent ^ Math.imul(violations.count, 31));
   const report = [settings, summary, violations.count ? `violations:\n${violations.format()}` : 'no violations', `replay: ${replay}`].join('\n');
@@ -207,6 +256,8 @@ export function runScenario(spec: ScenarioSpec, seed: number, opts: RunOptions):
     liveAtEnd: liveCount(cluster),
     falseRemovals: checker.falseRemovals,
     lookups: { issued: probe.issued, answered: probe.answered },
+    answers: { ...a },
+    recovery: { checks: recovery.checks, issued: recovery.issued, answered: recovery.answered },
     datagrams: c.datagramsSent,
     bytes: c.bytesSent,
   };
@@ -226,6 +277,17 @@ function liveCount(c: Cluster): number {
   return n;
 }
 
+/**
+ * Names whose group has a running member now: the ones a lookup can find. (A name of an empty group has nowhere to
+ * be stored; its owner keeps retrying the publish.)
+ */
+export function inhabited(c: Cluster): (name: string) => boolean {
+  const k = c.config.groups;
+  const has = new Array<boolean>(k).fill(false);
+  for (let i = 0; i < c.size; i++) if (c.state[i] === SlotState.Running) has[c.group[i] as number] = true;
+  return (name) => has[groupOfName(name, k)] === true;
+}
+
 /** Running members per group (groups with none are left out). */
 export function groupSizes(c: Cluster): number[] {
   const sizes = new Array<number>(c.config.groups).fill(0);
@@ -236,4 +298,18 @@ export function groupSizes(c: Cluster): number[] {
 
 function estimateFailMs(cfg: Readonly<KelipsConfig>, nodes: number, groups: number): number {
   return timeouts(cfg, Math.ceil((1.5 * nodes) / groups)).failMs;
+}
+
+/** Up to `count` distinct random running slots of slot i's cluster (slot s is in cluster s mod `clusters`). */
+function pickSameCluster(c: Cluster, faults: Faults, i: number, clusters: number, count: number): number[] {
+  const same: number[] = [];
+  for (let s = i % clusters; s < c.size; s += clusters) if (s !== i && c.isLive(s)) same.push(s);
+  const out: number[] = [];
+  while (out.length < count && same.length > 0) {
+    const j = randInt(faults.rng, same.length);
+    out.push(same[j] as number);
+    same[j] = same[same.length - 1] as number;
+    same.pop();
+  }
+  return out;
 }

@@ -5,9 +5,11 @@
  */
 import type { ScenarioSpec } from './scenario.js';
 import { NETWORK_SCENARIOS } from './scenarios/network.js';
+import { IDENTITY_SCENARIOS } from './scenarios/identity.js';
 import { PROCESS_SCENARIOS } from './scenarios/processes.js';
+import { RESTART_SCENARIOS } from './scenarios/restarts.js';
 
-export const SCENARIOS: ScenarioSpec[] = [...NETWORK_SCENARIOS, ...PROCESS_SCENARIOS];
+export const SCENARIOS: ScenarioSpec[] = [...NETWORK_SCENARIOS, ...PROCESS_SCENARIOS, ...RESTART_SCENARIOS, ...IDENTITY_SCENARIOS];
 
 export function findScenario(name: string): ScenarioSpec | undefined {
   return SCENARIOS.find((s) => s.name === name);

@@ -164,7 +164,8 @@ describe('HTTP: JSON API', () => {
   it('publishes, looks up, unpublishes', async () => {
     const p = await call('POST', '/v1/publish', JSON.stringify({ name: 'song.mp3', location: 'http://h1/song.mp3' }));
     expect(p.status).toBe(200);
-    expect(p.json).toMatchObject({ name: 'song.mp3', deleted: false, status: 'stored', storedAt: agent.address });
+    // k = 1 and one agent: one copy is all there can be, and the answer says so.
+    expect(p.json).toMatchObject({ name: 'song.mp3', deleted: false, status: 'stored', storedAt: agent.address, replicas: 1, groupSize: 1 });
 
     const l = await call('GET', '/v1/lookup?name=song.mp3');
     expect(l.status).toBe(200);
@@ -253,6 +254,11 @@ describe('HTTP: /metrics', () => {
     const t = r.text;
     expect(t).toContain(`kelips_node_info{cluster="kelips",group="0",address="${agent.address}",version=`);
     expect(t).toMatch(/^kelips_node_ready 1$/m);
+    // The founder of a new cluster holds its group's state from the start.
+    expect(t).toMatch(/^kelips_node_holds_group_state 1$/m);
+    expect(t).toMatch(/^kelips_node_recovering 0$/m);
+    expect(t).toMatch(/^kelips_lookup_not_ready_answers_total 0$/m);
+    expect(t).toMatch(/^kelips_group_resets_total 0$/m);
     expect(t).toMatch(/^kelips_view_members\{state="alive"\} 1$/m);
     expect(t).toMatch(/^kelips_contacts_groups_missing 0$/m);
     expect(t).toMatch(/^kelips_view_group_small 1$/m); // a group of one

@@ -15,5 +15,6 @@ export function idleMetricsSource(): MetricsSource {
     coreDrops: () => ({}),
     suspectProbes: () => 0,
     net: () => ({ sent: {}, received: {}, bytesSent: 0, bytesReceived: 0, rejects: {}, encodeErrors: 0, sendErrors: 0, unexpected: 0 }),
+    authority: () => ({ synced: true, recovering: false, notReadyAnswers: 0, groupResets: 0 }),
   };
 }

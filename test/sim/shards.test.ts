@@ -93,12 +93,18 @@ describe('shard link', () => {
 describe('bench:sim on two threads', () => {
   const dist = process.env.KELIPS_TEST_DIST ?? privateDist('shards');
   if (!existsSync(join(dist, 'bench', 'sim.js'))) build(dist);
+  // The work is bounded by simulated time (1 minute of 160 nodes: about 5 s of CPU here). The wall-clock limit is
+  // only a guard against a hung process, generous for a busy shared machine; on failure the message says what ran.
+  const RUN_LIMIT_MS = 600_000;
   const run = (threads: number) => {
-    const r = spawnSync(process.execPath, [join(dist, 'bench', 'sim.js'), '--nodes', '160', '--files', '800', '--minutes', '1', '--loss', '0.05', '--churn', '6', '--delay-min-ms', '0.5', '--threads', String(threads), '--json'], {
-      encoding: 'utf8',
-      timeout: 90_000,
-    });
-    if (r.status !== 0) throw new Error(`bench:sim exited ${r.status}: ${r.stderr}`);
+    const argv = [join(dist, 'bench', 'sim.js'), '--nodes', '160', '--files', '800', '--minutes', '1', '--loss', '0.05', '--churn', '6', '--delay-min-ms', '0.5', '--threads', String(threads), '--json'];
+    const started = Date.now();
+    const r = spawnSync(process.execPath, argv, { encoding: 'utf8', timeout: RUN_LIMIT_MS, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) {
+      const what = `node ${argv.join(' ')}`;
+      const how = r.signal ? `killed by ${r.signal}${r.error ? ` (${r.error.message})` : ''}` : `exited ${r.status}`;
+      throw new Error(`bench:sim ${how} after ${((Date.now() - started) / 1000).toFixed(1)} s (limit ${RUN_LIMIT_MS / 1000} s) while running:\n  ${what}\nlast stderr:\n${(r.stderr ?? '').slice(-4000)}`);
+    }
     return JSON.parse(r.stdout) as Record<string, unknown> & { shard_links: ({ sent: number; received: number } | null)[] };
   };
 
@@ -130,5 +136,5 @@ describe('bench:sim on two threads', () => {
     const decisions = one.scenario_digests as string[];
     expect(decisions).toHaveLength(1);
     expect(a.scenario_digests).toEqual([decisions[0], decisions[0]]);
-  }, 300_000);
+  }, 3 * 600_000 + 60_000);
 });
