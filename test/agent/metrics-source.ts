@@ -1,7 +1,7 @@
-/** A MetricsSource for an agent that does nothing: one node, no members, no traffic. */
+/** A MetricsSource for an agent that does nothing: one node, no members, no traffic; `overrides` replace parts. */
 import type { MetricsSource } from '../../src/agent/metrics.js';
 
-export function idleMetricsSource(): MetricsSource {
+export function idleMetricsSource(overrides: Partial<MetricsSource> = {}): MetricsSource {
   return {
     info: () => ({ cluster: 'c', group: 0, address: '127.0.0.1:1', version: '0' }),
     incarnation: () => 1,
@@ -16,5 +16,6 @@ export function idleMetricsSource(): MetricsSource {
     suspectProbes: () => 0,
     net: () => ({ sent: {}, received: {}, bytesSent: 0, bytesReceived: 0, rejects: {}, encodeErrors: 0, sendErrors: 0, unexpected: 0 }),
     authority: () => ({ synced: true, recovering: false, notReadyAnswers: 0, groupResets: 0 }),
+    ...overrides,
   };
 }
