@@ -21,7 +21,8 @@ build: setup ## compile TypeScript to dist/
 demo: build ## run a local cluster you can look things up in
 	scripts/demo.sh
 
-test: build setup-system ## every test: unit, simulator scenarios, real-process cluster
+test: build setup-system ## every test: type-check (tests included), unit, simulator scenarios, real-process cluster
+	npm run -s typecheck
 	npx vitest run
 
 bench: build ## the simulator benchmark at 1,000 nodes

@@ -1,46 +1,18 @@
 /**
- * Lookup benchmark on real UDP: `npm run bench:lookup -- --nodes 32 --json`.
+ * Lookup benchmark on real UDP: `npm run bench:lookup -- --nodes 32 --json`. Method and results: docs/BENCHMARKS.md.
  *
- * In one run it starts N `kelips` agents (processes) on 127.0.20.x, publishes sample names, then measures, from one
- * client socket:
- *
- *  - lookup_p50_us / lookup_p99_us: a Kelips lookup, one hop: the client sends kelips-ctl's Lookup request to a
- *    member of the name's affinity group, which answers from its filetuple table. This is the hop a Kelips lookup
- *    costs; on loopback every hop costs the same, so the full path application -> local agent -> contact
- *    (two hops here, one on a real host where the first is local) is reported separately (lookup_via_agent_*).
- *  - rtt_p50_us / rtt_p99_us: the baseline, a bare cbor-x request/response over UDP to a process that decodes the
- *    request and encodes a reply of the same shape, measured in the same run, interleaved with the lookups: one
- *    server asked in every block (the default, --baseline single). --baseline per-agent gives every agent its own
- *    server, asked in a block right before the agent's: a process asked 100 times in a row and then left alone
- *    while the other blocks run answers more slowly than one asked continuously (~1.4x over a block on a loaded
- *    2-core host), and per-agent charges that to the baseline too. It is reported, not the default: the target
- *    compares a lookup with a *bare* round trip, and the idle penalty is part of what the agents cost.
- *  - The agents run the default preset, lan (1 s gossip rounds), as an operator runs them. --preset local (200 ms
- *    rounds, for one-machine tests) puts five times the background gossip of all N agents on this host's cores,
- *    which the lookups then compete with (measured with 32 agents on 2 cores: ratio ~1.65 against ~1.3).
- *  - lookups_per_s: one agent (one process, one core) answering pipelined lookups from its table;
- *    echo_per_s: a bare UDP echo server (node:dgram) under the same load generator.
- *
- * CPU placement (--cpus split, the default): in the latency rounds this process, the client, runs on CPU 0 and
- * every server process (the baseline server, the echo server, the agents) on the other CPUs, so that every request
- * and every reply of both sides crosses from one CPU to another, as it crosses hosts between a Kelips client and
- * the member it asks. Left
- * to the scheduler (--cpus none) the two sides were not measured alike. A request/reply between two processes on
- * one CPU is a direct switch; across CPUs the other side's CPU, usually halted, has to be woken. On a 2-core
- * Firecracker VM (a halted vCPU is woken by the host) a client and a cbor-x server pinned to one CPU measured
- * p50 54 us, pinned to two CPUs 142-145 us, unpinned 150-154 us. The one baseline server, asked in every block,
- * was now and then moved onto the client's CPU and kept there; the agents, each asked in about one block of 30,
- * were not. Those runs compared a same-CPU baseline (rtt_p50 70-80 us) with cross-CPU lookups (140-190 us) and gave
- * ratios of 1.9-2.3, the others ~1.3: the ratio depended on where the scheduler had put one process. With
- * everything on one CPU (`taskset -c 1 npm run bench:lookup -- --cpus none`) both sides are same-CPU and the ratio
- * is higher (two runs under load: 120-131 against 65-68 us, 1.84 and 1.93): the agent's own work per lookup, some
- * 40-60 us more than the bare server's here (15-25 us for one agent asked continuously), is a larger share of a
- * shorter trip. Pinned, ten runs gave 1.26-1.34; unpinned runs whose baseline stayed cross-CPU gave 1.11-1.42 (the
- * agents then sometimes share the client's CPU too): the split removes the runs where only the baseline did.
- * The throughput rounds run unpinned, as before (children are set back to every CPU first).
- *
- * Before the latency rounds every measured process is warmed up alike (--warmup requests each, pipelined), so that
- * no agent fresh from start-up answers its block with code V8 has not optimised yet.
+ * Starts N `kelips` agents (processes, default preset lan) on 127.0.20.x, publishes sample names, and measures from
+ * one client socket, interleaved in blocks so both sides see the same load:
+ *  - lookup_p50_us / lookup_p99_us: one Kelips hop, kelips-ctl's Lookup request to a member of the name's group;
+ *    the path through a local agent (two hops on loopback) is reported apart (lookup_via_agent_*);
+ *  - rtt_p50_us / rtt_p99_us: the baseline, a bare cbor-x request/response over UDP (--baseline single: one server
+ *    asked in every block; per-agent: one server per agent, for comparison only);
+ *  - lookups_per_s against echo_per_s: one agent answering pipelined lookups against a bare UDP echo server.
+ * Every measured process is warmed up first (--warmup), so the lookups measure the code, not V8's JIT. In the latency
+ * rounds the client runs on CPU 0 and every server on the other CPUs (--cpus split), so every request and reply
+ * crosses CPUs on both sides of the comparison, as it crosses hosts in a cluster; left to the scheduler, a
+ * same-CPU round trip is several times faster than a cross-CPU one and the ratio would depend on where one
+ * process happened to run. The throughput rounds run unpinned.
  *
  * Prints one JSON object (--json) or a readable summary. Every child process is killed on exit.
  */
@@ -120,8 +92,8 @@ function splitCpus(): boolean {
 }
 
 /**
- * Undo the split before the throughput rounds: they are measured as they were before --cpus existed, every process
- * free to run on every CPU (a saturated agent and the echo server then compete with the same idle agents).
+ * Undo the split before the throughput rounds: every process free to run on every CPU (a saturated agent and the
+ * echo server then compete with the same idle agents).
  */
 function unsplitCpus(): void {
   if (serverCpus === null) return;

@@ -42,9 +42,8 @@ const SHARDED_FROM_NODES = 5000;
  * Default --delay-min-ms: the simulated links are those of one cloud region or a large data center, 0.5 ms one way
  * plus a fixed 0 to 0.4 ms per link plus up to 0.2 ms of jitter (RTT 1 to 2.2 ms). A 10,000-node cluster spans racks
  * or zones; gossip rounds are 1 s, so sub-millisecond delays change none of the protocol's figures. The minimum is
- * also how far the shards of a threaded run may run ahead of each other: measured at 10,000 nodes, 10 simulated
- * minutes, 0.5 ms took 527 s and 0.1 ms (a single rack) 698 s within the same hour (804 s against 743 s in a
- * slower hour of this shared host).
+ * also how far the shards of a threaded run may run ahead of each other: a smaller one (0.1 ms, a single rack)
+ * makes them wait about five times as often (docs/BENCHMARKS.md).
  */
 const DELAY_MIN_MS = 0.5;
 

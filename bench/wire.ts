@@ -3,7 +3,7 @@
  * bare cbor-x encode + decode of the same plain array (same encoder options, no validation) measured in the same
  * run. Prints one JSON object.
  *
- *   npx tsc -p . && node dist/bench/wire.js
+ *   npm run -s build && node dist/bench/wire.js
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { SeededRng, randInt } from '../src/core/rng.js';

@@ -30,7 +30,7 @@ if [[ ! -d node_modules/dgram-as-promised || ! -d node_modules/prom-client ]]; t
 fi
 if [[ ! -f dist/src/cli/kelips.js || ! -f dist/src/cli/kelips-ctl.js || -n $(find src -name '*.ts' -newer dist/src/cli/kelips.js -print -quit) ]]; then
   say "building (tsc)"
-  npx tsc -p . || [[ -f dist/src/cli/kelips.js ]]
+  npx tsc -p tsconfig.build.json || [[ -f dist/src/cli/kelips.js ]]
 fi
 
 KELIPS=(node "$ROOT/dist/src/cli/kelips.js")

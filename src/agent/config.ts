@@ -9,10 +9,11 @@
  * exposed this way, on top of a preset (`--preset lan|local`).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, DEFAULTS, PRESETS, resolveConfig, type KelipsConfig } from '../core/config.js';
+import { ConfigError, DEFAULTS, describeProblem, FIELD_DOCS, PRESETS, resolveConfig, type ConfigProblem, type KelipsConfig } from '../core/config.js';
 import { KelipsError } from '../core/errors.js';
 import { parseHostPort, formatHostPort, isWildcard } from '../net/address.js';
 import { DEFAULT_SOCKET_BUFFER_BYTES } from '../net/transport.js';
+import { nearest } from './nearest.js';
 
 export const DEFAULT_GOSSIP_PORT = 7946;
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9946';
@@ -42,13 +43,15 @@ export interface AgentConfig {
   core: Readonly<KelipsConfig>;
   /** Where each option's value came from, for the start-up log line. */
   sources: Readonly<Record<string, Source>>;
+  /** Things worth a warning that do not stop the start (an unknown KELIPS_* variable), one sentence each. */
+  warnings: readonly string[];
 }
 
 export type Source = 'flag' | 'env' | 'file' | 'default';
 
 /** A bad configuration value: exits with status 2 and this message. */
 export class AgentConfigError extends KelipsError {
-  override readonly code = 'KELIPS_CONFIG';
+  override readonly code = 'KELIPS_AGENT_CONFIG';
   constructor(
     readonly field: string,
     message: string,
@@ -78,8 +81,8 @@ const AGENT_OPTIONS: OptionSpec[] = [
     help: "address other nodes and kelips-ctl reach this node at (its identity; IP literal, not a host name)",
   },
   { name: 'join', kind: 'list', shown: 'none (start a new cluster)', help: 'seed nodes, host:port, comma separated or repeated' },
-  { name: 'cluster', kind: 'string', shown: DEFAULTS.cluster, help: 'cluster name; must match on every node', core: 'cluster' },
-  { name: 'groups', kind: 'number', shown: String(DEFAULTS.groups), help: 'affinity groups k; must match on every node (~sqrt(N), see kelips-ctl plan)', core: 'groups' },
+  { name: 'cluster', kind: 'string', shown: DEFAULTS.cluster, help: FIELD_DOCS.cluster.help, core: 'cluster' },
+  { name: 'groups', kind: 'number', shown: String(DEFAULTS.groups), help: FIELD_DOCS.groups.help, core: 'groups' },
   {
     name: 'metrics',
     kind: 'string',
@@ -93,44 +96,6 @@ const AGENT_OPTIONS: OptionSpec[] = [
   { name: 'udp-send-buffer-bytes', kind: 'number', shown: `${DEFAULT_SOCKET_BUFFER_BYTES} bytes`, help: 'UDP send buffer to ask for (capped by net.core.wmem_max)' },
 ];
 
-/** Help for the protocol knobs; defaults come from the core (shown for the lan preset). */
-const CORE_HELP: Partial<Record<keyof KelipsConfig, string>> = {
-  contactsPerGroup: 'contacts kept per foreign group (c)',
-  candidatesPerGroup: 'spare known nodes per foreign group',
-  gossipIntervalMs: 'one gossip round',
-  gossipFanout: 'in-group members each gossip datagram goes to',
-  datagramBytesMax: 'largest datagram built',
-  retransmitMult: 'news is forwarded retransmit-mult x log2(G+1) times',
-  heartbeatMult: 'heartbeats per datagram = heartbeat-mult x log2(G+1)',
-  foreignPerGossip: 'contact candidates per in-group datagram',
-  crossGroupEntries: 'own-group entries sent to a contact',
-  memberRttEvery: 'in-group gossip asks for acks (member RTTs) every this many rounds (0 = never)',
-  suspectMult: 'suspect after suspect-mult x log2(G+1) silent rounds',
-  failMult: 'remove after fail-mult x log2(G+1) silent rounds',
-  tombstoneMs: 'how long a removed member is remembered',
-  stallRounds: 'a tick this many rounds late means this process was paused',
-  antiEntropyIntervalMs: 'anti-entropy with one member this often',
-  syncBuckets: 'tuple buckets in an anti-entropy digest',
-  contactMissesMax: 'unanswered requests before a contact is replaced',
-  candidateProbeEvery: 'probe a candidate every this many rounds (0 = never)',
-  contactRttImprovement: 'a candidate replaces a contact below this fraction of its RTT',
-  filetupleTtlMs: 'lifetime of a filetuple unless refreshed',
-  filetupleRefreshMs: 'owners refresh their tuples this often',
-  requestTimeoutMs: 'wait for one lookup/publish attempt',
-  lookupDeadlineMs: 'give up on a lookup (unavailable) after',
-  contactRequestTtl: 'forwarding budget of contact requests',
-  joinRetryMs: 'first wait between join attempts; doubles after each unanswered round of all seeds',
-  joinRetryMaxMs: 'longest wait between join attempts while no seed answers (a node given seeds never founds its own cluster)',
-  viewMax: 'limit: members in the affinity group view',
-  tombstonesMax: 'limit: tombstones kept',
-  filetuplesMax: 'limit: filetuples stored',
-  locationsPerNameMax: 'limit: locations per filename',
-  publishedMax: 'limit: tuples this node publishes',
-  broadcastQueueMax: 'limit: news waiting to be gossiped',
-  pendingMax: 'limit: requests in flight',
-  nameLengthMax: 'limit: length of a filename or location',
-};
-
 export function kebab(camel: string): string {
   return camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
@@ -138,19 +103,13 @@ export function envName(flag: string): string {
   return `KELIPS_${flag.replace(/-/g, '_').toUpperCase()}`;
 }
 
-function unitOf(key: string): string {
-  if (key.endsWith('Ms')) return ' ms';
-  if (key.endsWith('Bytes') || key.endsWith('BytesMax')) return ' bytes';
-  return '';
-}
-
 const TUNING_OPTIONS: OptionSpec[] = (Object.keys(DEFAULTS) as (keyof KelipsConfig)[])
   .filter((k) => k !== 'cluster' && k !== 'groups')
   .map((k) => ({
     name: kebab(k),
     kind: typeof DEFAULTS[k] === 'number' ? ('number' as const) : ('string' as const),
-    shown: `${String(DEFAULTS[k])}${unitOf(k)}`,
-    help: CORE_HELP[k] ?? k,
+    shown: FIELD_DOCS[k].unit === undefined ? String(DEFAULTS[k]) : `${String(DEFAULTS[k])} ${FIELD_DOCS[k].unit}`,
+    help: FIELD_DOCS[k].help,
     core: k,
   }));
 
@@ -198,7 +157,9 @@ export function loadConfig(input: LoadInput): LoadResult {
   } catch (err) {
     const msg = (err as Error).message;
     const m = /'(--?[A-Za-z0-9-]+)/.exec(msg);
-    throw new AgentConfigError(m?.[1] ?? 'arguments', `${msg.replace(/\. To specify a positional.*$/s, '')} (see kelips --help)`);
+    const near = m?.[1]?.startsWith('--') ? nearest(m[1].slice(2), Object.keys(parseOptions)) : null;
+    const hint = near === null ? 'see kelips --help' : `did you mean --${near}?`;
+    throw new AgentConfigError(m?.[1] ?? 'arguments', `${msg.replace(/\. To specify a positional.*$/s, '')} (${hint})`);
   }
   const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
   if (values.help) return { kind: 'help', text: helpText() };
@@ -224,11 +185,14 @@ export function loadConfig(input: LoadInput): LoadResult {
       throw new AgentConfigError('config', `config file ${configFile} must hold a JSON object of option names to values`);
     for (const [key, value] of Object.entries(obj)) {
       const name = BY_NAME.has(key) ? key : kebab(key);
-      if (!BY_NAME.has(name))
+      if (!BY_NAME.has(name)) {
+        const near = nearest(name, BY_NAME.keys());
         throw new AgentConfigError(
           key,
-          `unknown option "${key}" in config file ${configFile}; allowed: ${OPTIONS.map((o) => o.name).join(', ')}`,
+          `unknown option "${key}" in config file ${configFile}` +
+            (near === null ? '; kelips --help lists the options' : `; did you mean "${near}"?`),
         );
+      }
       fromFile.set(name, value);
     }
   }
@@ -245,13 +209,14 @@ export function loadConfig(input: LoadInput): LoadResult {
   const sources: Record<string, Source> = {};
   for (const o of OPTIONS) sources[o.name] = raw.get(o.name)?.source ?? 'default';
 
-  const fail = (name: string, what: string, got?: unknown): never => {
+  const failWith = (name: string, problem: ConfigProblem): never => {
     const opt = BY_NAME.get(name);
     const r = raw.get(name);
     const where = opt && r ? ` (from ${describeSource(opt, r.source, configFile)})` : '';
-    const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
-    throw new AgentConfigError(name, `invalid ${name}${where}: must be ${what}${gotText}`);
+    throw new AgentConfigError(name, `invalid ${name}${where}: ${describeProblem(problem, kebab)}`);
   };
+  const fail = (name: string, mustBe: string, got?: unknown): never =>
+    failWith(name, got === undefined ? { mustBe } : { mustBe, got });
 
   const str = (name: string): string | undefined => {
     const r = raw.get(name);
@@ -332,7 +297,7 @@ export function loadConfig(input: LoadInput): LoadResult {
   const recvBufferBytes = bufferBytes('udp-recv-buffer-bytes');
   const sendBufferBytes = bufferBytes('udp-send-buffer-bytes');
 
-  // Protocol options: convert, then let the core validate (its errors name the camelCase key: map it back).
+  // Protocol options: convert, then let the core validate (its errors say what is wrong as data; named here).
   const overrides: Partial<Record<keyof KelipsConfig, unknown>> = {};
   for (const o of OPTIONS) {
     if (o.core === undefined || !raw.has(o.name)) continue;
@@ -342,12 +307,7 @@ export function loadConfig(input: LoadInput): LoadResult {
   try {
     core = resolveConfig(overrides as Partial<KelipsConfig>, preset);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      const name = BY_NAME.has(err.field) ? err.field : kebab(err.field);
-      const detail = err.message.replace(/^config field "[^"]*": /, '').replace(/^must be /, '');
-      const msg = detail.replace(/\b([a-z]+[A-Z][A-Za-z]*)\b/g, (w) => (BY_NAME.has(kebab(w)) ? kebab(w) : w));
-      fail(name, msg);
-    }
+    if (err instanceof ConfigError) failWith(kebab(err.field), err.problem);
     throw err;
   }
 
@@ -364,8 +324,24 @@ export function loadConfig(input: LoadInput): LoadResult {
     configFile,
     core,
     sources: Object.freeze(sources),
+    warnings: Object.freeze(unknownEnvironment(input.env)),
   });
   return { kind: 'run', config };
+}
+
+/** KELIPS_* variables that other programs read: kelips-ctl, the container's health check. */
+const OTHER_PROGRAMS_ENV = new Set(['KELIPS_NODE', 'KELIPS_HEALTHCHECK_URL']);
+
+/** A warning for every KELIPS_* variable the agent does not read (a typo would otherwise be silently ignored). */
+export function unknownEnvironment(env: Record<string, string | undefined>): string[] {
+  const known = new Set([...OPTIONS.map((o) => envName(o.name)), 'KELIPS_CONFIG']);
+  const warnings: string[] = [];
+  for (const key of Object.keys(env).sort()) {
+    if (!key.startsWith('KELIPS_') || known.has(key) || OTHER_PROGRAMS_ENV.has(key) || key.startsWith('KELIPS_TEST_')) continue;
+    const near = nearest(key, known);
+    warnings.push(`environment variable ${key} is not a kelips option and is ignored` + (near === null ? '' : `; did you mean ${near}?`));
+  }
+  return warnings;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {
@@ -395,7 +371,11 @@ export function helpText(): string {
     lines.push('');
   };
   section('Agent:', AGENT_OPTIONS);
-  section('Protocol tuning (defaults of the lan preset; --preset local changes the timings):', TUNING_OPTIONS);
+  section(
+    'Protocol tuning (src/core/config.ts gives the reason for each default; defaults of the lan preset, --preset local\n' +
+      'changes the timings; L(G) = ceil(log2(G + 1)) for a group of G members, G counted as at least k):',
+    TUNING_OPTIONS,
+  );
   lines.push('Exit status: 0 after a clean stop (SIGTERM/SIGINT: graceful leave), 1 on a runtime failure,');
   lines.push('2 on a bad option value (the message names the option and what is allowed).');
   return lines.join('\n');

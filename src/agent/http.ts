@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { LookupStatus, MemberState, type LookupResult, type PublishResult } from '../core/types.js';
 import { ApiError, type LocalApi } from './localapi.js';
 import type { AgentMetrics } from './metrics.js';
+import { toJson } from './json.js';
 
 /** Largest request body accepted (bytes): a name and a location of 1024 characters each fit many times over. */
 export const BODY_BYTES_MAX = 64 * 1024;
@@ -184,7 +185,7 @@ export class HttpServer {
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body) + '\n';
+  const text = toJson(body) + '\n';
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -6,8 +6,10 @@
  * | level | events |
  * |-------|--------|
  * | info  | started, joined, synced, member-joined, member-rejoined, member-refuted, member-removed (left), contact-replaced (unresponsive, stale, removed, left), leaving, stopped |
- * | warn  | member-suspected, member-removed (failed), cluster-mismatch, incarnation-bumped, local-stall, small UDP buffer |
- * | error | fatal start-up problems, encode failures (a bug) |
+ * | warn  | member-suspected, member-removed (failed), cluster-mismatch, incarnation-bumped, local-stall, small UDP buffer, config-warning |
+ * | error | persist failures, encode failures (a bug), crash |
+ *
+ * An error that stops the start is not logged: kelips prints it once, on stderr (src/cli/kelips.ts).
  * | debug | lookup-done, publish-done, tuple-stored, tuple-expired, contact-added, contact-replaced (better-rtt), wire rejects |
  */
 import pino, { type Logger } from 'pino';

@@ -7,6 +7,8 @@
  * incremented as the events arrive. prom-client's default process metrics carry the same `kelips_` prefix.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { performance } from 'node:perf_hooks';
+import { eventLoopLag, LAG_SAMPLE_INTERVAL_MS, type LagStats } from './eventloop-lag.js';
 import { DROP_REASONS, type MemberView } from '../core/api.js';
 import { LookupStatus, MemberState, type CoreEvent } from '../core/types.js';
 import type { NetCounters } from '../net/driver.js';
@@ -74,9 +76,11 @@ export class AgentMetrics implements CanarySink {
   constructor(src: MetricsSource, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     if (opts.defaultMetrics !== false) {
-      // Event-loop delay sampled every 50 ms, not prom-client's 10 ms: 20 wake-ups a second instead of 100 for an
-      // otherwise idle agent (stalls worth a look last far longer than 50 ms).
-      collectDefaultMetrics({ register: this.registry, prefix: 'kelips_', eventLoopMonitoringPrecision: 50 });
+      // prom-client's lag statistics include its sampler's interval (they read 50 ms on an idle loop sampled every
+      // 50 ms): they are replaced by registerEventLoopLag's, and its own sampler, which cannot be turned off, runs
+      // once a second only.
+      collectDefaultMetrics({ register: this.registry, prefix: 'kelips_', eventLoopMonitoringPrecision: 1000 });
+      registerEventLoopLag(this.registry);
       // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool check metrics
       // rejects them); the per-type gauges without the suffix carry the same information.
       for (const name of ['kelips_nodejs_active_handles_total', 'kelips_nodejs_active_requests_total', 'kelips_nodejs_active_resources_total'])
@@ -386,6 +390,27 @@ export class AgentMetrics implements CanarySink {
 
   get contentType(): string {
     return this.registry.contentType;
+  }
+}
+
+/** kelips_nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds from eventLoopLag(), replacing prom-client's. */
+function registerEventLoopLag(registry: Registry): void {
+  const sampler = eventLoopLag();
+  const keys: (keyof LagStats)[] = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'];
+  const name = (k: keyof LagStats) => `kelips_nodejs_eventloop_lag_${k}_seconds`;
+  for (const k of keys) registry.removeSingleMetric(name(k));
+  let stats: LagStats | null = null;
+  for (const k of keys) {
+    new Gauge({
+      name: name(k),
+      help: `The ${k} of how late a timer ran against its due time (seconds), since the last scrape; sampled every ${LAG_SAMPLE_INTERVAL_MS} ms.`,
+      registers: [registry],
+      collect() {
+        // The first gauge of a scrape reads (and resets) the sampler; the others use what it read.
+        if (k === 'min' || stats === null) stats = sampler.read(performance.now());
+        this.set(stats[k]);
+      },
+    });
   }
 }
 

@@ -12,11 +12,12 @@
  * parse (disk damage, a hand edit) stops the agent with a message naming it, rather than silently dropping what the
  * operator published.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PublishedTuple } from '../core/api.js';
 import { KelipsError } from '../core/errors.js';
+import { makeDirectories } from './mkdirs.js';
 
 export const INCARNATION_FILE = 'incarnation';
 export const PUBLISHED_FILE = 'published.json';
@@ -52,7 +53,7 @@ export class DataDir {
   /** Create the directory if needed, check that it is writable, remove temporary files a crash left behind. */
   static open(path: string): DataDir {
     try {
-      mkdirSync(path, { recursive: true, mode: 0o750 });
+      makeDirectories(path, 0o750);
       for (const f of readdirSync(path))
         if (/^(incarnation|published\.json|\.probe)\.tmp-\d+(-\d+)?$/.test(f)) unlinkSync(join(path, f));
       const probe = join(path, `.probe.tmp-${process.pid}`);

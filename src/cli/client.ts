@@ -20,25 +20,9 @@ import {
   type MemberRow,
 } from '../wire/index.js';
 
-/** Nobody answered within the timeout. */
-export class NoAnswerError extends Error {
-  constructor(
-    readonly node: string,
-    readonly timeoutMs: number,
-  ) {
-    super(`no answer from ${node} within ${timeoutMs} ms (is a kelips agent listening on that UDP address?)`);
-  }
-}
+import { NoAnswerError, RefusedError } from './errors.js';
 
-/** The agent refused the request (bad request, busy, unavailable). */
-export class RefusedError extends Error {
-  constructor(
-    readonly code: ClientCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { NoAnswerError, RefusedError };
 
 type RequestBody = ClientRequest extends infer R ? (R extends ClientRequest ? Omit<R, 'type' | 'id'> : never) : never;
 

@@ -5,10 +5,15 @@
  * as bad), 3 unavailable (no answer, or the agent could not get one).
  */
 import { parseArgs } from 'node:util';
-import { PRESETS, resolveConfig, ConfigError, type KelipsConfig } from '../core/config.js';
+import { PRESETS, resolveConfig, ConfigError, describeProblem, type KelipsConfig } from '../core/config.js';
+import { kebab } from '../agent/config.js';
 import { LookupStatus, MemberState } from '../core/types.js';
 import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
-import { CtlClient, NoAnswerError, RefusedError, okOrThrow } from './client.js';
+import { WireEncodeError } from '../wire/errors.js';
+import { toJson } from '../agent/json.js';
+import { nearest } from '../agent/nearest.js';
+import { CtlClient, okOrThrow } from './client.js';
+import { NoAnswerError, RefusedError, UsageError } from './errors.js';
 import { plan, planRows } from './plan.js';
 import { formatBytes, formatDuration, renderPairs, renderTable } from './table.js';
 
@@ -20,8 +25,6 @@ export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
 }
-
-class UsageError extends Error {}
 
 const GLOBAL_HELP = `Usage: kelips-ctl [--node HOST:PORT] [--timeout-ms N] [--json] <command> [arguments]
 
@@ -159,12 +162,16 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
       },
     });
   } catch (err) {
-    io.err(`kelips-ctl: ${(err as Error).message.replace(/\. To specify a positional.*$/s, '')}\nRun kelips-ctl --help for usage.`);
+    const message = (err as Error).message.replace(/\. To specify a positional.*$/s, '');
+    if (argv.includes('--json')) io.out(toJson({ error: { code: 'usage', message } }));
+    io.err(`kelips-ctl: ${message} (see kelips-ctl --help)`);
     return EXIT.usage;
   }
   const v = parsed.values as Record<string, string | boolean | undefined>;
+  const json = v.json === true;
   const [command, ...args] = parsed.positionals;
   if (command === undefined) {
+    if (!v.help && json) io.out(toJson({ error: { code: 'usage', message: 'no command given' } }));
     (v.help ? io.out : io.err)(GLOBAL_HELP);
     return v.help ? EXIT.ok : EXIT.usage;
   }
@@ -176,15 +183,16 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
     }
     const h = COMMAND_HELP[topic];
     if (h === undefined) {
-      io.err(`kelips-ctl: unknown command "${topic}"; commands: ${Object.keys(COMMAND_HELP).join(', ')}`);
+      const message = unknownCommand(topic);
+      if (json) io.out(toJson({ error: { code: 'usage', message } }));
+      io.err(`kelips-ctl: ${message}`);
       return EXIT.usage;
     }
     io.out(h);
     return EXIT.ok;
   }
-  const json = v.json === true;
   try {
-    if (!(command in COMMAND_OPTIONS)) throw new UsageError(`unknown command "${command}"; commands: ${Object.keys(COMMAND_HELP).join(', ')}`);
+    if (!(command in COMMAND_OPTIONS)) throw new UsageError(unknownCommand(command));
     for (const name of new Set(Object.values(COMMAND_OPTIONS).flat())) {
       if (v[name] !== undefined && !COMMAND_OPTIONS[command]!.includes(name)) throw new UsageError(`--${name} is not an option of "${command}"`);
     }
@@ -193,6 +201,7 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
       throw new UsageError(
         args.length < min ? `"${command}" needs ${ARGUMENT_NAMES[command]}` : `"${command}" takes ${max === 0 ? 'no arguments' : ARGUMENT_NAMES[command]}; got ${args.map((a) => JSON.stringify(a)).join(' ')}`,
       );
+    if (NAMED.has(command) && args[0] === '') throw new UsageError(`"${command}" needs a non-empty NAME`);
     if (command === 'plan') return runPlan(v, json, io);
 
     const node = (v.node as string | undefined) ?? (env.KELIPS_NODE || DEFAULT_NODE);
@@ -209,23 +218,33 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
       await client.close();
     }
   } catch (err) {
-    if (err instanceof UsageError) {
-      io.err(`kelips-ctl: ${err.message}\nRun kelips-ctl ${command in COMMAND_HELP ? `${command} ` : ''}--help for usage.`);
+    // An argument the wire format cannot carry (a name over the length limit...) is a usage error too.
+    if (err instanceof UsageError || err instanceof WireEncodeError) {
+      if (json) io.out(toJson({ error: { code: 'usage', message: err.message } }));
+      io.err(`kelips-ctl: ${err.message} (see kelips-ctl ${command in COMMAND_HELP ? `${command} ` : ''}--help)`);
       return EXIT.usage;
     }
     if (err instanceof NoAnswerError) {
-      if (json) io.out(JSON.stringify({ error: { code: 'unavailable', message: err.message } }));
+      if (json) io.out(toJson({ error: { code: 'unavailable', message: err.message } }));
       io.err(`kelips-ctl: ${err.message}`);
       return EXIT.unavailable;
     }
     if (err instanceof RefusedError) {
-      const code = err.code === ClientCode.BadRequest ? 'bad_request' : err.code === ClientCode.Busy ? 'busy' : 'unavailable';
-      if (json) io.out(JSON.stringify({ error: { code, message: err.message } }));
+      const code = err.reply === ClientCode.BadRequest ? 'bad_request' : err.reply === ClientCode.Busy ? 'busy' : 'unavailable';
+      if (json) io.out(toJson({ error: { code, message: err.message } }));
       io.err(`kelips-ctl: the agent refused: ${err.message}`);
-      return err.code === ClientCode.BadRequest ? EXIT.usage : EXIT.unavailable;
+      return err.reply === ClientCode.BadRequest ? EXIT.usage : EXIT.unavailable;
     }
     throw err;
   }
+}
+
+/** Commands whose first argument is a filename. */
+const NAMED = new Set(['lookup', 'publish', 'unpublish']);
+
+function unknownCommand(command: string): string {
+  const near = nearest(command, Object.keys(COMMAND_HELP));
+  return `unknown command "${command}"; ` + (near === null ? `commands: ${Object.keys(COMMAND_HELP).join(', ')}` : `did you mean "${near}"?`);
 }
 
 function positiveInt(name: string, text: string, min: number, max: number): number {
@@ -242,7 +261,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
       const p = r.payload;
       const status = p.status === LookupStatus.Found ? 'found' : p.status === LookupStatus.NotFound ? 'not_found' : 'unavailable';
       if (json) {
-        io.out(JSON.stringify({ name, status, locations: p.locations, hops: p.hops, attempts: p.attempts, latencyMs: p.latencyMs, answeredBy: p.answeredBy, rttMs: a.elapsedMs, node: client.node }));
+        io.out(toJson({ name, status, locations: p.locations, hops: p.hops, attempts: p.attempts, latencyMs: p.latencyMs, answeredBy: p.answeredBy, rttMs: a.elapsedMs, node: client.node }));
       } else {
         if (p.locations.length > 0) io.out(renderTable(['location', 'owner'], p.locations.map((l) => [l.location, l.owner])));
         const how = `${p.hops} hop${p.hops === 1 ? '' : 's'}, ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}, ${formatDuration(p.latencyMs)} at the agent, ${formatDuration(a.elapsedMs)} round trip`;
@@ -265,7 +284,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
           ? await client.request<PublishClientReply>({ op: ClientOp.Publish, name, location: location! })
           : await client.request<PublishClientReply>({ op: ClientOp.Unpublish, name });
       const p = (okOrThrow(a.reply) as PublishClientReply).payload;
-      if (json) io.out(JSON.stringify({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, replicas: p.replicas, groupSize: p.groupSize, latencyMs: p.latencyMs }));
+      if (json) io.out(toJson({ name, ...(command === 'publish' ? { location } : {}), status: p.status, storedAt: p.storedAt, replicas: p.replicas, groupSize: p.groupSize, latencyMs: p.latencyMs }));
       else
         io.out(
           `${command === 'publish' ? `published ${name} -> ${location}` : `unpublished ${name}`}: ` +
@@ -276,7 +295,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'join': {
       const a = await client.request<JoinClientReply>({ op: ClientOp.Join, seed: args[0]! });
       const seeds = (okOrThrow(a.reply) as JoinClientReply).payload.seeds;
-      if (json) io.out(JSON.stringify({ seed: args[0], sentTo: seeds }));
+      if (json) io.out(toJson({ seed: args[0], sentTo: seeds }));
       else io.out(`asked ${seeds.join(', ')} to let ${client.node} join; views merge over the next rounds (see kelips-ctl status)`);
       return EXIT.ok;
     }
@@ -288,13 +307,13 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
         rows = await client.rows<MemberRow>({ op: ClientOp.Members, group });
       } catch (err) {
         // The agent keeps only its own group's view: ask one of its contacts in that group instead.
-        const m = err instanceof RefusedError && err.code === ClientCode.Unavailable ? /ask (\S+), a member of group/.exec(err.message) : null;
+        const m = err instanceof RefusedError && err.reply === ClientCode.Unavailable ? /ask (\S+), a member of group/.exec(err.message) : null;
         if (m === null || group === null) throw err;
         node = m[1]!;
         rows = await client.rows<MemberRow>({ op: ClientOp.Members, group: null }, node);
       }
       rows.sort((a, b) => a.addr.localeCompare(b.addr));
-      if (json) io.out(JSON.stringify({ node, group: group ?? rows[0]?.group ?? null, members: rows.map((r) => ({ ...r, state: r.state === MemberState.Suspect ? 'suspect' : 'alive' })) }));
+      if (json) io.out(toJson({ node, group: group ?? rows[0]?.group ?? null, members: rows.map((r) => ({ ...r, state: r.state === MemberState.Suspect ? 'suspect' : 'alive' })) }));
       else {
         io.out(
           renderTable(
@@ -309,7 +328,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'contacts': {
       const rows = await client.rows<ContactRow>({ op: ClientOp.Contacts });
       rows.sort((a, b) => a.group - b.group || a.addr.localeCompare(b.addr));
-      if (json) io.out(JSON.stringify({ node: client.node, contacts: rows }));
+      if (json) io.out(toJson({ node: client.node, contacts: rows }));
       else {
         io.out(
           renderTable(
@@ -324,7 +343,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'status': {
       const a = await client.request<StatusClientReply>({ op: ClientOp.Status });
       const s = (okOrThrow(a.reply) as StatusClientReply).payload;
-      if (json) io.out(JSON.stringify(s));
+      if (json) io.out(toJson(s));
       else
         io.out(
           renderPairs([
@@ -346,7 +365,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
     case 'ping': {
       const a = await client.request<PingClientReply>({ op: ClientOp.Ping });
       const p = (okOrThrow(a.reply) as PingClientReply).payload;
-      if (json) io.out(JSON.stringify({ ...p, rttMs: a.elapsedMs, attempts: a.attempts }));
+      if (json) io.out(toJson({ ...p, rttMs: a.elapsedMs, attempts: a.attempts }));
       else io.out(`pong from ${p.address}: cluster ${p.cluster}, k=${p.groups}, group ${p.group}, incarnation ${p.incarnation}, ${formatDuration(a.elapsedMs)}`);
       return EXIT.ok;
     }
@@ -374,12 +393,12 @@ function runPlan(v: Record<string, string | boolean | undefined>, json: boolean,
   try {
     config = resolveConfig(overrides, preset as keyof typeof PRESETS);
   } catch (err) {
-    if (err instanceof ConfigError) throw new UsageError(err.message);
+    if (err instanceof ConfigError) throw new UsageError(`--${kebab(err.field)} ${describeProblem(err.problem, (f) => `--${kebab(f)}`)}`);
     throw err;
   }
   const p = plan({ nodes, files, groups, nameBytes, locationBytes, config });
   if (json) {
-    io.out(JSON.stringify({ ...p, preset }));
+    io.out(toJson({ ...p, preset }));
     return EXIT.ok;
   }
   const report = planRows(p, config.gossipIntervalMs, preset);

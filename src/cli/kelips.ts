@@ -34,6 +34,7 @@ async function main(): Promise<number> {
   }
   const config = loaded.config;
   const log = createLogger(config.logLevel);
+  for (const w of config.warnings) log.warn({ event: 'config-warning' }, w);
 
   // Signals that arrive while starting are honoured as soon as the agent is up.
   let agent: Agent | null = null;
@@ -55,16 +56,16 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
 
+  // A failed start is reported once, on stderr like an option error (not also as a log line on stdout, where the
+  // journal or a terminal would show it a second time).
   try {
     agent = await startAgent(config, log);
   } catch (err) {
     if (err instanceof AgentConfigError) {
       process.stderr.write(`kelips: ${err.message}\n`);
-      log.error({ event: 'config-error', field: err.field, err: err.message }, err.message);
       return 2;
     }
     const msg = err instanceof CorruptFileError ? err.message : `cannot start: ${(err as Error).message}`;
-    log.fatal({ event: 'start-failed', err: (err as Error).message, code: (err as { code?: string }).code }, msg);
     process.stderr.write(`kelips: ${msg}\n`);
     return 1;
   }

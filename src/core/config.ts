@@ -9,103 +9,192 @@
  */
 import { KelipsError } from './errors.js';
 
+/**
+ * The protocol's configuration. Every field is documented once, in FIELD_DOCS below: what it does, its unit and the
+ * reasoning behind its default. `kelips --help` and docs/AGENT.md show the same text.
+ */
 export interface KelipsConfig {
-  /** Cluster name. Every datagram carries it; datagrams of another cluster are dropped. 1..64 chars. */
   cluster: string;
-  /** k, the number of affinity groups. Same on every node; choose about sqrt(N) (`kelips-ctl plan`). */
   groups: number;
-  /** c, contacts kept per foreign group. 2: one can fail while the other answers. */
   contactsPerGroup: number;
-  /** Spare known nodes per foreign group, to replace a contact without asking anyone. */
   candidatesPerGroup: number;
 
-  /** One gossip round (ms). 1000: a 2 kB/s per-node budget at ≤1400-byte datagrams, failure detection in tens of s. */
   gossipIntervalMs: number;
-  /** In-group members each round's gossip datagram goes to. 2: an epidemic triples per round (log3 G rounds). */
   gossipFanout: number;
-  /** Largest datagram the core builds (bytes). 1400: below a 1500-byte Ethernet MTU with IP/UDP headers. */
   datagramBytesMax: number;
-  /** Each piece of news (tuple, departure) is sent retransmitMult * L(G) times by every node that learns it. */
   retransmitMult: number;
-  /**
-   * Heartbeat entries per in-group datagram = heartbeatMult * L(G), half the freshest, half random: per-node traffic
-   * grows only with log G. An observer must hear of every member at least once per fail timeout; at G = 100 an
-   * observer receives ~2 x 21 entries a round, so a member goes unmentioned for the 42-round fail timeout with
-   * negligible probability. Measured: 2 gave false removals at G = 100 (none at G = 31); 3 gave none.
-   */
   heartbeatMult: number;
-  /** Foreign entries (contact candidates) per in-group datagram. 2: enough to keep spare candidates fresh. */
   foreignPerGossip: number;
-  /** Own-group entries sent to a contact in cross-group gossip and in its ack. 4: candidates for the other group. */
   crossGroupEntries: number;
-  /** In-group gossip asks for acks (member RTTs) every this many rounds; 0 = never. 4: RTTs stay current at a
-   *  quarter of the ack traffic (acks are not needed for liveness: heartbeats are). */
   memberRttEvery: number;
 
-  /**
-   * A member unheard for suspectMult * L(G) rounds is suspect (shown, not used as a target for new work).
-   * Here and below, G is the view's size but at least k (see `timeouts`).
-   */
   suspectMult: number;
-  /** A member unheard for failMult * L(G) rounds is removed. Must be > suspectMult. */
   failMult: number;
-  /** A removed member is remembered (tombstone) this long (ms), so late gossip cannot resurrect it. */
   tombstoneMs: number;
-  /** If a tick comes this many rounds late, this process was paused: forgive everyone the pause. */
   stallRounds: number;
 
-  /**
-   * Anti-entropy with one random member every this many ms. 5 rounds: repairs what gossip lost or delayed (a
-   * publishing burst beyond the gossip budget) within ~5 s; when nothing differs it costs one ~350-byte digest
-   * and a ~50-byte answer, about 80 B/s per node.
-   */
   antiEntropyIntervalMs: number;
-  /** Tuple buckets in an anti-entropy digest. 64 buckets x 5 bytes fit one datagram with room to spare. */
   syncBuckets: number;
-  /** Consecutive unanswered probes or requests after which a contact is replaced. */
   contactMissesMax: number;
-  /** Probe a random candidate instead of the stalest contact every this many rounds (learns RTTs). 0 = never. */
   candidateProbeEvery: number;
-  /** A candidate replaces a contact when its RTT is below this fraction of the contact's RTT. */
   contactRttImprovement: number;
 
-  /** Lifetime of a filetuple (ms) unless its owner refreshes it. 1 h: soft state survives a 20-minute outage. */
   filetupleTtlMs: number;
-  /** The owner refreshes each published tuple this often (ms). TTL/3: two refreshes may be lost. */
   filetupleRefreshMs: number;
 
-  /** Wait this long (ms) for one lookup/publish attempt before trying the next node. */
   requestTimeoutMs: number;
-  /** Give up on a lookup after this long (ms) and answer "unavailable". */
   lookupDeadlineMs: number;
-  /** Forwarding budget of "who is a contact of group G?" requests. */
   contactRequestTtl: number;
-  /** Seeds tried again this often (ms) at first; the wait doubles after every unanswered round of all seeds. */
   joinRetryMs: number;
-  /**
-   * Longest wait (ms) between join attempts while no seed answers. 30 s: a node started before its seeds (a whole
-   * cluster booting) joins within 30 s of the first seed coming up, at one datagram per 30 s per waiting node.
-   */
   joinRetryMaxMs: number;
 
   // Limits: every table and queue has one, and what does not fit is dropped and counted.
-  /** Members in the affinity group view (live + suspect). */
   viewMax: number;
-  /** Tombstones kept. */
   tombstonesMax: number;
-  /** Filetuples stored (all names, all owners). */
   filetuplesMax: number;
-  /** Locations (owners) kept per filename. */
   locationsPerNameMax: number;
-  /** Tuples this node itself published (and refreshes). */
   publishedMax: number;
-  /** Pieces of news waiting to be gossiped. */
   broadcastQueueMax: number;
-  /** Lookups, publishes and joins in flight. */
   pendingMax: number;
-  /** Longest filename and location (UTF-16 code units). */
   nameLengthMax: number;
 }
+
+/** One field's documentation. */
+export interface FieldDoc {
+  /** What the field does, in one line (the meaning column of `kelips --help` and docs/AGENT.md). */
+  readonly help: string;
+  /** Unit of the value; absent for counts, multipliers and names. */
+  readonly unit?: 'ms' | 'bytes';
+  /** Why the default is what it is: the formula or the measurement behind it. */
+  readonly why?: string;
+}
+
+/** The documentation of every field (G is the view's size but at least k, L(G) = ceil(log2(G + 1)); see `timeouts`). */
+export const FIELD_DOCS: { readonly [K in keyof KelipsConfig]: FieldDoc } = Object.freeze({
+  cluster: {
+    help: 'cluster name; must match on every node',
+    why: 'Every datagram carries it; datagrams of another cluster are dropped. 1 to 64 characters.',
+  },
+  groups: {
+    help: 'affinity groups k; must match on every node (~sqrt(N), see kelips-ctl plan)',
+    why: 'Kelips prescribes k of about sqrt(N): groups of about sqrt(N) members, O(sqrt N) state per node.',
+  },
+  contactsPerGroup: { help: 'contacts kept per foreign group (c)', why: '2: one can fail while the other answers.' },
+  candidatesPerGroup: {
+    help: 'spare known nodes per foreign group',
+    why: 'Spares replace a failed contact without asking anyone.',
+  },
+  gossipIntervalMs: {
+    help: 'one gossip round',
+    unit: 'ms',
+    why: '1000: a 2 kB/s per-node budget at 1400-byte datagrams, failure detection in tens of seconds.',
+  },
+  gossipFanout: {
+    help: 'in-group members each gossip datagram goes to',
+    why: '2: an epidemic triples per round (log3 G rounds).',
+  },
+  datagramBytesMax: {
+    help: 'largest datagram built',
+    unit: 'bytes',
+    why: '1400: below a 1500-byte Ethernet MTU with IP and UDP headers.',
+  },
+  retransmitMult: {
+    help: 'news is forwarded retransmit-mult x L(G) times',
+    why: 'Each piece of news (tuple, departure) is sent retransmitMult * L(G) times by every node that learns it.',
+  },
+  heartbeatMult: {
+    help: 'heartbeats per datagram = heartbeat-mult x L(G)',
+    why:
+      'Half the freshest, half random: per-node traffic grows only with log G. An observer must hear of every member ' +
+      'at least once per fail timeout; at G = 100 an observer receives ~2 x 21 entries a round, so a member goes ' +
+      'unmentioned for the 42-round fail timeout with negligible probability. 2 gave false removals at G = 100 in ' +
+      'the simulator (none at G = 31); 3 gave none.',
+  },
+  foreignPerGossip: {
+    help: 'contact candidates per in-group datagram',
+    why: '2: enough to keep spare candidates fresh.',
+  },
+  crossGroupEntries: {
+    help: 'own-group entries sent to a contact',
+    why: 'Sent in cross-group gossip and in its ack: 4 candidates for the other group.',
+  },
+  memberRttEvery: {
+    help: 'in-group gossip asks for acks (member RTTs) every this many rounds (0 = never)',
+    why: '4: RTTs stay current at a quarter of the ack traffic (acks are not needed for liveness: heartbeats are).',
+  },
+  suspectMult: {
+    help: 'a member silent for suspect-mult x L(G) rounds is suspect',
+    why: 'A suspect is shown, not used as a target for new work, and asked directly until it is removed.',
+  },
+  failMult: {
+    help: 'a member silent for fail-mult x L(G) rounds is removed',
+    why: 'Must be greater than suspectMult: a member is suspect before it is removed.',
+  },
+  tombstoneMs: {
+    help: 'how long a removed member is remembered',
+    unit: 'ms',
+    why: 'Long enough that late gossip cannot resurrect a removed member.',
+  },
+  stallRounds: {
+    help: 'a tick this many rounds late means this process was paused: nobody is blamed for it',
+    why: 'After a pause every member looks silent; forgiving the pause avoids removing everyone.',
+  },
+  antiEntropyIntervalMs: {
+    help: 'anti-entropy with one member this often',
+    unit: 'ms',
+    why:
+      '5 rounds: repairs what gossip lost or delayed (a publishing burst beyond the gossip budget) within ~5 s; ' +
+      'when nothing differs it costs one ~350-byte digest and a ~50-byte answer, about 80 B/s per node.',
+  },
+  syncBuckets: {
+    help: 'tuple buckets in an anti-entropy digest',
+    why: '64 buckets x 5 bytes fit one datagram with room to spare.',
+  },
+  contactMissesMax: { help: 'unanswered requests before a contact is replaced' },
+  candidateProbeEvery: {
+    help: 'probe a spare candidate every this many rounds (0 = never)',
+    why: 'Probing a random candidate instead of the stalest contact learns RTTs of the spares.',
+  },
+  contactRttImprovement: { help: 'a candidate replaces a contact below this fraction of its RTT' },
+  filetupleTtlMs: {
+    help: 'lifetime of a filetuple unless its owner refreshes it',
+    unit: 'ms',
+    why: '1 h: soft state survives a 20-minute outage.',
+  },
+  filetupleRefreshMs: {
+    help: 'owners refresh their tuples this often',
+    unit: 'ms',
+    why: 'TTL / 3: two refreshes may be lost.',
+  },
+  requestTimeoutMs: {
+    help: 'wait for one lookup or publish attempt',
+    unit: 'ms',
+    why: 'Then the next node is tried.',
+  },
+  lookupDeadlineMs: { help: 'a lookup nobody answered by then is "unavailable"', unit: 'ms' },
+  contactRequestTtl: { help: 'forwarding budget of "who is in group G?" requests' },
+  joinRetryMs: {
+    help: 'first wait between join attempts; it doubles after each round of all seeds that went unanswered',
+    unit: 'ms',
+  },
+  joinRetryMaxMs: {
+    help:
+      'longest wait between join attempts; a node given seeds keeps trying (and re-resolving their names) for ever ' +
+      'and never founds a cluster of its own',
+    unit: 'ms',
+    why:
+      '30 s: a node started before its seeds (a whole cluster booting) joins within 30 s of the first seed coming ' +
+      'up, at one datagram per 30 s per waiting node.',
+  },
+  viewMax: { help: 'limit: members in the affinity group view' },
+  tombstonesMax: { help: 'limit: tombstones kept' },
+  filetuplesMax: { help: 'limit: filetuples stored' },
+  locationsPerNameMax: { help: 'limit: locations (owners) per filename' },
+  publishedMax: { help: 'limit: tuples this node publishes' },
+  broadcastQueueMax: { help: 'limit: news waiting to be gossiped' },
+  pendingMax: { help: 'limit: requests in flight (the JSON API and kelips-ctl answer "busy" beyond it)' },
+  nameLengthMax: { help: 'limit: characters of a filename or location', why: 'Counted in UTF-16 code units.' },
+});
 
 export const DEFAULTS: Readonly<KelipsConfig> = Object.freeze({
   cluster: 'kelips',
@@ -207,13 +296,30 @@ const RULES: Record<keyof KelipsConfig, Rule> = {
   nameLengthMax: int(1, 1024),
 };
 
+/** What is wrong with a field, as data, so that each front end can name the fields its own way. */
+export interface ConfigProblem {
+  /** What the field must be: "an integer from 1 to 16", "greater than" (with `other`), "a known field". */
+  readonly mustBe: string;
+  /** The value the field had, when the value itself is at fault. */
+  readonly got?: unknown;
+  /** The field a cross-field rule compares with, and its value. */
+  readonly other?: { readonly field: keyof KelipsConfig; readonly value: unknown };
+}
+
+/** "must be ..." for `problem`, with field names spelled by `nameOf` (the core's own camelCase by default). */
+export function describeProblem(problem: ConfigProblem, nameOf: (field: string) => string = (f) => f): string {
+  const other = problem.other === undefined ? '' : ` ${nameOf(problem.other.field)} (${String(problem.other.value)})`;
+  const got = 'got' in problem ? `, got ${JSON.stringify(problem.got)}` : '';
+  return `must be ${problem.mustBe}${other}${got}`;
+}
+
 export class ConfigError extends KelipsError {
   override readonly code = 'KELIPS_CONFIG';
   constructor(
     readonly field: string,
-    message: string,
+    readonly problem: ConfigProblem,
   ) {
-    super(`config field "${field}": ${message}`);
+    super(`config field "${field}": ${problem.mustBe === 'a known field' ? 'unknown field' : describeProblem(problem)}`);
   }
 }
 
@@ -221,21 +327,21 @@ export class ConfigError extends KelipsError {
 export function resolveConfig(overrides: Partial<KelipsConfig> = {}, preset: keyof typeof PRESETS = 'lan'): Readonly<KelipsConfig> {
   const merged: Record<string, unknown> = { ...DEFAULTS, ...PRESETS[preset] };
   for (const [key, value] of Object.entries(overrides)) {
-    if (!(key in RULES)) throw new ConfigError(key, 'unknown field');
+    if (!(key in RULES)) throw new ConfigError(key, { mustBe: 'a known field' });
     if (value !== undefined) merged[key] = value;
   }
   for (const [key, rule] of Object.entries(RULES) as [keyof KelipsConfig, Rule][]) {
     const problem = rule(merged[key]);
-    if (problem !== null) throw new ConfigError(key, `must be ${problem}, got ${JSON.stringify(merged[key])}`);
+    if (problem !== null) throw new ConfigError(key, { mustBe: problem, got: merged[key] });
   }
   const cfg = merged as unknown as KelipsConfig;
-  if (cfg.failMult <= cfg.suspectMult) throw new ConfigError('failMult', `must be greater than suspectMult (${cfg.suspectMult})`);
+  if (cfg.failMult <= cfg.suspectMult) throw new ConfigError('failMult', { mustBe: 'greater than', other: { field: 'suspectMult', value: cfg.suspectMult } });
   if (cfg.filetupleRefreshMs >= cfg.filetupleTtlMs)
-    throw new ConfigError('filetupleRefreshMs', `must be less than filetupleTtlMs (${cfg.filetupleTtlMs})`);
+    throw new ConfigError('filetupleRefreshMs', { mustBe: 'less than', other: { field: 'filetupleTtlMs', value: cfg.filetupleTtlMs } });
   if (cfg.joinRetryMaxMs < cfg.joinRetryMs)
-    throw new ConfigError('joinRetryMaxMs', `must be at least joinRetryMs (${cfg.joinRetryMs})`);
+    throw new ConfigError('joinRetryMaxMs', { mustBe: 'at least', other: { field: 'joinRetryMs', value: cfg.joinRetryMs } });
   if (cfg.lookupDeadlineMs < cfg.requestTimeoutMs)
-    throw new ConfigError('lookupDeadlineMs', `must be at least requestTimeoutMs (${cfg.requestTimeoutMs})`);
+    throw new ConfigError('lookupDeadlineMs', { mustBe: 'at least', other: { field: 'requestTimeoutMs', value: cfg.requestTimeoutMs } });
   return Object.freeze(cfg);
 }
 

@@ -21,12 +21,9 @@ const RECORD_HEADER = 24;
 const WRAP = -1;
 /**
  * How long a waiting shard polls the other clocks before it sleeps (ms). The shards of a run have a core each, so
- * the one we wait for is running and usually publishes within microseconds; a sleep costs far more here, because
- * waking a thread whose virtual CPU halted takes the host tens of microseconds. Past that, the other shard is
- * probably descheduled (cores are shared) and spinning would only take its core. Measured at 10,000 nodes with
- * 0.5 ms links: 0.5 ms of polling, 14,000 sleeps, 527 s for 10 simulated minutes; 0.05 ms, 258 s for the first
- * 4 minutes against 204 s. (With 0.1 ms links, where the shards wait five times as often, a 256-poll spin took
- * 698 s and this one 804 s, the latter in an hour when the host ran everything ~40% slower.)
+ * the one we wait for is running and usually publishes within microseconds, while a sleep costs far more (waking a
+ * thread whose virtual CPU halted takes the host tens of microseconds). Past this, the other shard is probably
+ * descheduled (cores are shared) and spinning would only take its core.
  */
 const SPIN_MS = 0.5;
 const SLEEP_MS = 5;

@@ -38,7 +38,7 @@ describe('reserved beacon names', () => {
 
   it('the local API (HTTP and kelips-ctl) refuses to publish or unpublish them, with a bad_request naming the prefix', () => {
     // The check runs before the API touches the node or the driver.
-    const api = new LocalApi({ node: {} as never, driver: {} as never, dataDir: null, cluster: 'c', groups: 2, version: 'v', startedAt: 0, inflightMax: 8, founder: false });
+    const api = new LocalApi({ node: {} as never, driver: {} as never, dataDir: null, cluster: 'c', groups: 2, version: 'v', startedAt: 0, inflightMax: 8 });
     const errors: ApiError[] = [];
     api.publish('kelips.beacon/x', 'somewhere', (err) => errors.push(err!));
     api.unpublish('kelips.beacon/x', (err) => errors.push(err!));
@@ -62,7 +62,7 @@ describe("the node's own beacon is not one of its published names", () => {
       contacts: () => [],
       publishedTuples: () => [tuple('kelips.beacon/a'), tuple('a.iso'), tuple('gone.iso', true)],
     };
-    const api = new LocalApi({ node: node as never, driver: { now: () => 0 } as never, dataDir: null, cluster: 'c', groups: 1, version: 'v', startedAt: 0, inflightMax: 8, founder: true });
+    const api = new LocalApi({ node: node as never, driver: { now: () => 0 } as never, dataDir: null, cluster: 'c', groups: 1, version: 'v', startedAt: 0, inflightMax: 8 });
     expect(api.status().published).toBe(1);
   });
 });
@@ -238,7 +238,7 @@ describe('Canary', () => {
       ['kelips.beacon/pulse/10.0.0.1:4000', '10.0.0.1:4000 5 1060000'],
     ]);
     const id = s.node.published[0]!.id;
-    const done: CoreEvent = { type: 'publish-done', result: { id, name: 'n', deleted: false, status: 'stored', storedAt: null, latencyMs: 0 } };
+    const done: CoreEvent = { type: 'publish-done', result: { id, name: 'n', deleted: false, status: 'stored', storedAt: null, replicas: 1, groupSize: 1, latencyMs: 0 } };
     expect(s.canary.onEvent(done)).toBe(true);
     expect(s.canary.onEvent(done)).toBe(false); // once
   });

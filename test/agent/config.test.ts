@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AgentConfigError, helpText, loadConfig, OPTIONS, envName, type AgentConfig } from '../../src/agent/config.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AgentConfigError, helpText, loadConfig, OPTIONS, envName, unknownEnvironment, type AgentConfig } from '../../src/agent/config.js';
+import { editDistance, nearest } from '../../src/agent/nearest.js';
+import { DEFAULTS, FIELD_DOCS, type KelipsConfig } from '../../src/core/config.js';
 
 function load(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}): AgentConfig {
   const r = loadConfig({
@@ -99,7 +103,10 @@ describe('agent config', () => {
     ['preset', [], { KELIPS_PRESET: 'wan' }, /invalid preset \(from KELIPS_PRESET\): must be one of lan, local/],
     ['cluster', ['--cluster', 'a b'], {}, /invalid cluster \(from --cluster\): must be 1 to 64 characters/],
     ['gossip-interval-ms', ['--gossip-interval-ms', '5'], {}, /invalid gossip-interval-ms .*integer from 10 to 60000, got 5/],
-    ['fail-mult', ['--fail-mult', '2', '--suspect-mult', '3'], {}, /invalid fail-mult \(from --fail-mult\): must be greater than suspect-mult \(3\)/],
+    ['fail-mult', ['--fail-mult', '2', '--suspect-mult', '3'], {}, /invalid fail-mult \(from --fail-mult\): must be greater than suspect-mult \(3\)$/],
+    ['filetuple-refresh-ms', ['--filetuple-refresh-ms', '4000000'], {}, /invalid filetuple-refresh-ms \(from --filetuple-refresh-ms\): must be less than filetuple-ttl-ms \(3600000\)$/],
+    ['lookup-deadline-ms', ['--lookup-deadline-ms', '100'], {}, /invalid lookup-deadline-ms \(from --lookup-deadline-ms\): must be at least request-timeout-ms \(300\)$/],
+    ['contact-rtt-improvement', [], { KELIPS_CONTACT_RTT_IMPROVEMENT: '2' }, /invalid contact-rtt-improvement \(from KELIPS_CONTACT_RTT_IMPROVEMENT\): must be a number from 0.01 to 1, got 2$/],
     ['udp-recv-buffer-bytes', ['--udp-recv-buffer-bytes', '10'], {}, /invalid udp-recv-buffer-bytes .*65536/],
   ];
   for (const [field, argv, env, re] of cases) {
@@ -117,19 +124,66 @@ describe('agent config', () => {
   });
 
   it('rejects unknown file keys, unreadable and non-JSON files', () => {
-    expect(error(['--config', '/k.json'], {}, { '/k.json': '{"grups": 3}' }).message).toMatch(/unknown option "grups" in config file \/k.json; allowed: bind, advertise/);
+    // A typo names the near option, not the whole list; a word far from every option points to --help.
+    expect(error(['--config', '/k.json'], {}, { '/k.json': '{"grups": 3}' }).message).toBe('unknown option "grups" in config file /k.json; did you mean "groups"?');
+    expect(error(['--config', '/k.json'], {}, { '/k.json': '{"gossipIntervalMS": 3}' }).message).toMatch(/; did you mean "gossip-interval-ms"\?$/);
+    expect(error(['--config', '/k.json'], {}, { '/k.json': '{"colour": 3}' }).message).toBe('unknown option "colour" in config file /k.json; kelips --help lists the options');
     expect(error(['--config', '/nope.json']).message).toMatch(/cannot read config file \/nope.json: ENOENT/);
     expect(error(['--config', '/k.json'], {}, { '/k.json': '{groups: 3' }).message).toMatch(/not valid JSON/);
     expect(error(['--config', '/k.json'], {}, { '/k.json': '[1]' }).message).toMatch(/must hold a JSON object/);
   });
 
   it('rejects unknown flags and positionals', () => {
-    expect(error(['--grups', '3']).message).toMatch(/--grups/);
+    expect(error(['--grups', '3']).message).toMatch(/--grups.*\(did you mean --groups\?\)$/);
+    expect(error(['--colour', '3']).message).toMatch(/--colour.*\(see kelips --help\)$/);
     expect(error(['serve']).message).toMatch(/serve|positional/i);
   });
 
-  it('every protocol knob has its own help line (a new core field needs one)', () => {
-    for (const o of OPTIONS) expect(o.help, o.name).not.toMatch(/^[a-z]+[A-Z]\w*$/);
+  it('every protocol knob\'s help is its documentation in src/core/config.ts, which docs/AGENT.md shows too', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'AGENT.md'), 'utf8').split('\n');
+    const knobs = OPTIONS.filter((o) => o.core !== undefined);
+    expect(knobs.map((o) => o.core).sort()).toEqual((Object.keys(DEFAULTS) as (keyof KelipsConfig)[]).sort());
+    for (const o of knobs) {
+      const d = FIELD_DOCS[o.core!];
+      expect(o.help, o.name).toBe(d.help);
+      expect(o.shown, o.name).toBe(d.unit === undefined ? String(DEFAULTS[o.core!]) : `${String(DEFAULTS[o.core!])} ${d.unit}`);
+      if (o.name === 'cluster' || o.name === 'groups') continue; // agent options, described at more length there
+      const row = doc.find((l) => l.startsWith(`| \`--${o.name}\` |`));
+      expect(row?.split('|')[4]?.trim(), o.name).toBe(d.help);
+    }
+  });
+
+  it('warns about KELIPS_* variables that are no option, naming the near one', () => {
+    expect(unknownEnvironment({ KELIPS_GROUP: '3', KELIPS_LOGLEVEL: 'debug', KELIPS_GROUPS: '3', KELIPS_NODE: 'x', PATH: '/bin' })).toEqual([
+      'environment variable KELIPS_GROUP is not a kelips option and is ignored; did you mean KELIPS_GROUPS?',
+      'environment variable KELIPS_LOGLEVEL is not a kelips option and is ignored; did you mean KELIPS_LOG_LEVEL?',
+    ]);
+    expect(unknownEnvironment({ KELIPS_FROBNICATE: '1' })).toEqual(['environment variable KELIPS_FROBNICATE is not a kelips option and is ignored']);
+    expect(load([], { KELIPS_GROUP: '3' }).warnings).toEqual([expect.stringMatching(/KELIPS_GROUP .*did you mean KELIPS_GROUPS\?/)]);
+    expect(load([], { KELIPS_GROUPS: '3', KELIPS_CONFIG: '' }).warnings).toEqual([]);
+  });
+
+  const distances: [string, string, number][] = [
+    ['', '', 0],
+    ['groups', 'groups', 0],
+    ['grups', 'groups', 1],
+    ['gruops', 'groups', 1],
+    ['kitten', 'sitting', 3],
+    ['', 'abc', 3],
+  ];
+  for (const [a, b, d] of distances)
+    it(`edit distance ${JSON.stringify(a)} to ${JSON.stringify(b)} is ${d}`, () => {
+      expect(editDistance(a, b)).toBe(d);
+      expect(editDistance(b, a)).toBe(d);
+    });
+
+  it('nearest: a typo names the option, another word nothing', () => {
+    const names = OPTIONS.map((o) => o.name);
+    expect(nearest('grups', names)).toBe('groups');
+    expect(nearest('loglevel', names)).toBe('log-level');
+    expect(nearest('data_dir', names)).toBe('data-dir');
+    expect(nearest('colour', names)).toBeNull();
+    expect(nearest('x', names)).toBeNull();
   });
 
   it('--help lists every flag with its env var and default', () => {

@@ -45,8 +45,12 @@ describe('kelips-ctl against an agent', () => {
     expect(j.code).toBe(0);
     const o = JSON.parse(j.out);
     expect(o).toMatchObject({ name: 'a.iso', status: 'found', hops: 0, locations: [{ location: 'http://h/a.iso', owner: n }], answeredBy: n });
-    expect(typeof o.latencyMs).toBe('number');
-    expect(typeof o.rttMs).toBe('number');
+    // Durations carry at most 3 decimals (µs), not the timer's float noise.
+    for (const key of ['latencyMs', 'rttMs']) {
+      expect(typeof o[key], key).toBe('number');
+      expect(Math.round(o[key] * 1000) / 1000, key).toBe(o[key]);
+      expect(j.out, key).toMatch(new RegExp(`"${key}":\\d+(\\.\\d{1,3})?[,}]`));
+    }
 
     expect((await ctl('--node', n, 'unpublish', 'a.iso')).code).toBe(0);
     const nf = await ctl('--node', n, 'lookup', 'a.iso');
@@ -101,7 +105,11 @@ describe('kelips-ctl against an agent', () => {
 
   const usage: [string[], RegExp][] = [
     [[], /Usage: kelips-ctl/],
-    [['frobnicate'], /unknown command "frobnicate"/],
+    [['frobnicate'], /unknown command "frobnicate"; commands: lookup, publish/],
+    [['lokup', 'x'], /unknown command "lokup"; did you mean "lookup"\?/],
+    [['lookup', ''], /"lookup" needs a non-empty NAME/],
+    [['publish', '', 'loc'], /"publish" needs a non-empty NAME/],
+    [['--timeout-ms', '300', 'lookup', 'x'.repeat(70_000)], /name/],
     [['lookup'], /"lookup" needs NAME/],
     [['lookup', 'a', 'b'], /"lookup" takes NAME/],
     [['status', '--group', '1'], /--group is not an option of "status"/],
@@ -112,10 +120,18 @@ describe('kelips-ctl against an agent', () => {
     [['plan', '--nodes', '0', '--files', '1'], /--nodes must be an integer from 1/],
   ];
   for (const [argv, re] of usage) {
-    it(`usage error (exit 2): ${argv.join(' ') || '(no arguments)'}`, async () => {
+    it(`usage error (exit 2): ${argv.join(' ').slice(0, 60) || '(no arguments)'}`, async () => {
       const r = await ctl(...argv);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(re);
+      // One message and a pointer to the help, never a stack trace.
+      if (argv.length > 0) expect(r.err.split('\n')).toHaveLength(1);
+      expect(r.err).not.toMatch(/\n\s+at /);
+      expect(r.out).toBe('');
+      // The same under --json: one JSON object on stdout saying what was wrong.
+      const j = await ctl('--json', ...argv);
+      expect(j.code).toBe(2);
+      expect(JSON.parse(j.out)).toEqual({ error: { code: 'usage', message: expect.any(String) } });
     });
   }
 

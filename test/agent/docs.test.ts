@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { envName, OPTIONS } from '../../src/agent/config.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
+import { idleMetricsSource } from './metrics-source.js';
 
 const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'AGENT.md'), 'utf8');
 
@@ -21,21 +22,7 @@ describe('docs/AGENT.md', () => {
 
   it('lists every kelips_ metric the agent registers', async () => {
     const m = new AgentMetrics(
-      {
-        info: () => ({ cluster: 'c', group: 0, address: '127.0.0.1:1', version: '0' }),
-        incarnation: () => 1,
-        ready: () => true,
-        members: () => [],
-        groups: () => 1,
-        ownGroup: () => 0,
-        contactsByGroup: () => new Map(),
-        tuplesStored: () => 0,
-        tuplesPublished: () => 0,
-        coreDrops: () => ({}),
-        suspectProbes: () => 0,
-        net: () => ({ sent: {}, received: {}, bytesSent: 0, bytesReceived: 0, rejects: {}, encodeErrors: 0, sendErrors: 0, unexpected: 0 }),
-        authority: () => ({ synced: true, recovering: false, notReadyAnswers: 0, groupResets: 0 }),
-      },
+      idleMetricsSource(),
       { defaultMetrics: false },
     );
     const names = (await m.registry.getMetricsAsJSON()).map((x) => x.name);

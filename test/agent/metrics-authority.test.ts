@@ -4,24 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AgentMetrics, type AuthoritySource } from '../../src/agent/metrics.js';
+import { idleMetricsSource } from './metrics-source.js';
 
 function metricsWith(a: AuthoritySource): AgentMetrics {
   return new AgentMetrics(
-    {
-      info: () => ({ cluster: 'c', group: 0, address: '127.0.0.1:1', version: '0' }),
-      incarnation: () => 1,
-      ready: () => a.synced,
-      members: () => [],
-      groups: () => 2,
-      ownGroup: () => 0,
-      contactsByGroup: () => new Map(),
-      tuplesStored: () => 0,
-      tuplesPublished: () => 0,
-      coreDrops: () => ({}),
-      suspectProbes: () => 0,
-      net: () => ({ sent: {}, received: {}, bytesSent: 0, bytesReceived: 0, rejects: {}, encodeErrors: 0, sendErrors: 0, unexpected: 0 }),
-      authority: () => ({ ...a }),
-    },
+    idleMetricsSource({ ready: () => a.synced, groups: () => 2, authority: () => ({ ...a }) }),
     { defaultMetrics: false },
   );
 }

@@ -1,5 +1,5 @@
 /**
- * vitest globalSetup for the real-process tests (test/cluster): compile the project once, with its tsconfig.json,
+ * vitest globalSetup for the real-process tests (test/cluster): compile the project once, with its tsconfig.build.json,
  * into a private directory of this run, .tmp/test-dist-<pid>/, laid out like
  * dist/ (src/cli/kelips.js ...). The tests spawn `node <that>/src/cli/kelips.js` exactly as an operator runs
  * dist/src/cli/kelips.js, but nobody else's build of the shared dist/ can rewrite the files under a running test
@@ -14,11 +14,11 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Compile the project with its tsconfig.json, as `npm run build` does, into `outDir` (inside the repository). */
+/** Compile the project with its tsconfig.build.json, as `npm run build` does, into `outDir` (inside the repository). */
 export function build(outDir: string): void {
   mkdirSync(outDir, { recursive: true });
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', ROOT, '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
   for (const f of ['src/cli/kelips.js', 'src/cli/kelips-ctl.js'])
     if (!existsSync(join(outDir, f))) throw new Error(`build failed: ${f} is missing in ${outDir}\n${r.stdout}${r.stderr}`);
 }

@@ -354,8 +354,8 @@ describe('container', () => {
       }
     }
     // The build runs the project's own compile command; tsconfig's inputs are all copied.
-    expect(ins.some((i) => i.op === 'RUN' && i.args.includes('npx tsc -p tsconfig.json'))).toBe(true);
-    const tsconfig = JSON.parse(readFileSync(join(REPO, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    expect(ins.some((i) => i.op === 'RUN' && i.args.includes('npx tsc -p tsconfig.build.json'))).toBe(true);
+    const tsconfig = JSON.parse(readFileSync(join(REPO, 'tsconfig.build.json'), 'utf8')) as { include: string[] };
     const copied = ins.filter((i) => i.op === 'COPY' && !i.args.includes('--from')).map((i) => i.args.split(/\s+/)[0]);
     for (const inc of tsconfig.include) expect(copied, `tsconfig include ${inc} is copied`).toContain((inc.split('/')[0] as string));
     // Runtime stage: non-root, health check, entry point into the built agent.
@@ -369,7 +369,7 @@ describe('container', () => {
     const entry = last.find((i) => i.op === 'ENTRYPOINT');
     expect(entry?.args).toBe('["node", "/opt/kelips/dist/src/cli/kelips.js"]');
     expect(last.find((i) => i.op === 'WORKDIR')?.args).toBe('/opt/kelips');
-    // dist/src/cli/kelips.js is what `npx tsc -p .` produces from src/cli/kelips.ts.
+    // dist/src/cli/kelips.js is what `npm run build` produces from src/cli/kelips.ts.
     expect(existsSync(join(REPO, 'src/cli/kelips.ts')), 'src/cli/kelips.ts (the agent entry point) exists').toBe(true);
     // Configuration through KELIPS_* variables the agent knows.
     const envs = ins.filter((i) => i.op === 'ENV').flatMap((i) => [...i.args.matchAll(/(KELIPS_\w+)=/g)].map((m) => m[1] as string));

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { SeededRng } from '../../src/core/rng.js';
+import { Datagram } from '../../src/sim/datagram.js';
 import { EventKind, EventQueue } from '../../src/sim/event-queue.js';
 
 function drain(q: EventQueue): [number, number][] {
@@ -27,7 +28,7 @@ describe('EventQueue', () => {
 
   test('grows past its initial capacity and keeps payloads and fields', () => {
     const q = new EventQueue(16);
-    const buf = new Uint8Array([1, 2, 3]);
+    const buf = new Datagram(new Uint8Array([1, 2, 3]));
     for (let i = 0; i < 1000; i++) q.push(1000 - i, EventKind.Deliver, i, -i, i === 500 ? buf : null);
     let prev = -Infinity;
     let seen = 0;

@@ -117,7 +117,7 @@ export class FakeNode implements SimNode {
   publishedTuples(): PublishedTuple[] {
     return this.published.slice();
   }
-  readonly counters = { drops: {} as never, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0 };
+  readonly counters = { drops: {} as never, suspected: 0, suspectProbes: 0, removed: 0, refuted: 0, contactsReplaced: 0, antiEntropyRounds: 0, lookupRequestsServed: 0, publishRequestsServed: 0, notReadyAnswers: 0, groupResets: 0 };
   currentTimeouts() {
     return timeouts(this.opts.config, 1);
   }

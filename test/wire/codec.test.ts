@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { KelipsError } from '../../src/core/errors.js';
 import { addressBytes, FLOAT_BYTES, goneEntryBytes, headerBytes, LIST_HEADER_BYTES, memberEntryBytes, stringBytes, tupleEntryBytes, uintBytes } from '../../src/core/size.js';
 import type { GossipMessage, Message } from '../../src/core/types.js';
-import { GoneReason, LookupStatus, MessageType } from '../../src/core/types.js';
+import { GoneReason, LookupStatus, MessageType, SyncAuthority } from '../../src/core/types.js';
 import { canonicaliseAddress, decode, encode, isClientMessage, WIRE_VERSION, WireEncodeError } from '../../src/wire/index.js';
 import { everyMessage, gone, header, member, randGossip, SeededRng, tuple, V4, V4B, V6, V6B, V6MAPPED } from './fixtures.js';
 
@@ -125,7 +125,7 @@ describe('encode refuses local misuse, naming the field', () => {
     ['no digests', { ...header(V4), type: MessageType.SyncRequest, id: 1, digests: [], wantMembers: false }, /^digests: /],
     ['257 digests', { ...header(V4), type: MessageType.SyncRequest, id: 1, digests: new Array(257).fill(0), wantMembers: false }, /^digests: /],
     ['digest 2^32', { ...header(V4), type: MessageType.SyncRequest, id: 1, digests: [2 ** 32], wantMembers: false }, /^digests\[0\]: /],
-    ['want 256', { ...header(V4), type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [256], last: true }, /^want\[0\]: /],
+    ['want 256', { ...header(V4), type: MessageType.SyncChunk, id: 1, members: [], tuples: [], want: [256], last: true, authority: SyncAuthority.None }, /^want\[0\]: /],
     ['chunk = chunks', { ...header(V4), type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 1, chunks: 1 }, /^chunk: /],
     ['chunks 0', { ...header(V4), type: MessageType.JoinReply, id: 1, members: [], foreign: [], chunk: 0, chunks: 0 }, /^chunks: /],
     ['ttl 17', { ...header(V4), type: MessageType.ContactRequest, id: 1, group: 1, origin: V6, ttl: 17 }, /^ttl: /],
