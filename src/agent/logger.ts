@@ -65,6 +65,12 @@ export function logEvent(log: Logger, e: CoreEvent): void {
             : 'holding the group\'s state: founded the cluster',
       );
       return;
+    case 'authority-dropped':
+      log.warn(
+        { event: 'authority-dropped', reason: e.reason },
+        `no longer vouching for this group's state (${e.reason === 'stalled' ? 'this process stalled' : e.reason === 'declared-dead' ? 'the group declared this node dead' : 'founder met a node older than itself: the cluster existed before it'}): pulling it again`,
+      );
+      return;
     case 'recovering':
       log.warn(
         { event: 'recovering', reason: e.reason, untilMs: e.untilMs, tuples: e.tuples },

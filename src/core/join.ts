@@ -41,6 +41,8 @@ import { entryOf } from './view.js';
 import { learnAll } from './membership.js';
 import { mergeTuple } from './publish.js';
 
+/** Extra pulls from a member that holds the state, until one finds nothing left to send. */
+const VERIFY_PASSES_MAX = 3;
 /** Unanswered state pulls (each 4 request timeouts) before a node concludes that no member can send the state. */
 const SYNC_TRIES_MAX = 3;
 /** Pull attempts (each 4 request timeouts) with nobody of our group known, before we conclude the group is empty. */
@@ -88,11 +90,9 @@ export function setSeeds(s: NodeState, seeds: readonly Address[], now: number): 
     s.nextJoinAt = now;
     return;
   }
-  for (const seed of s.seeds) {
-    s.joinId = s.nextId++;
-    const req: JoinRequestMessage = { type: MessageType.JoinRequest, ...s.header(), id: s.joinId };
-    s.send(seed, req);
-  }
+  s.joinId = s.nextId++;
+  const req: JoinRequestMessage = { type: MessageType.JoinRequest, ...s.header(), id: s.joinId };
+  for (const seed of s.seeds) s.send(seed, req);
 }
 
 export function onJoinRequest(s: NodeState, msg: JoinRequestMessage, now: number): void {
@@ -147,12 +147,17 @@ export function startSync(s: NodeState, now: number, tries: number): void {
     }
     // Nobody of our group known yet. Keep looking (seekOwnGroup) for a while before concluding it is empty.
     if (tries >= ALONE_TRIES_MAX) return beginRecovery(s, now, 'no-member');
-    s.sync = { id: -1, peer: s.address, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries };
+    s.sync = { id: -1, peer: s.address, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries, pass: 0 };
     seekOwnGroup(s);
     return;
   }
+  pullFrom(s, peer, now, tries, 0);
+}
+
+/** One pull of the group's state from `peer` (pass > 0: checking that an earlier pull arrived whole). */
+function pullFrom(s: NodeState, peer: Address, now: number, tries: number, pass: number): void {
   const id = s.nextId++;
-  s.sync = { id, peer, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries };
+  s.sync = { id, peer, timeoutAt: now + 4 * s.cfg.requestTimeoutMs, tries, pass };
   sendSyncRequest(s, peer, id);
 }
 
@@ -177,7 +182,10 @@ export function syncTimedOut(s: NodeState, now: number): void {
 export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | 'no-authoritative-member' | 'member-recovering'): void {
   s.sync = null;
   if (s.isSynced || s.recovery !== null) return;
-  s.recovery = { until: now + s.t.recoverMs, announcing: reason !== 'member-recovering', announces: 0, nextAt: now, syncId: -1 };
+  const announcing = reason !== 'member-recovering';
+  // A waiter waits a little longer than the member it waits for, so that its last pulls find that member done.
+  const waitMs = s.t.recoverMs + (announcing ? 0 : 2 * s.cfg.gossipIntervalMs + 4 * s.cfg.requestTimeoutMs);
+  s.recovery = { until: now + waitMs, announcing, announces: 0, nextAt: now, syncId: -1, syncPeer: s.address };
   s.event({ type: 'recovering', reason, untilMs: Math.round(s.t.recoverMs), tuples: s.store.size });
   recoveryTick(s, now);
 }
@@ -196,16 +204,21 @@ export function recoveryTick(s: NodeState, now: number): void {
   if (r.announcing && r.announces < RESET_ANNOUNCES) {
     r.announces++;
     const reset: GroupResetMessage = { type: MessageType.GroupReset, ...s.header(), group: s.group, origin: s.address, originIncarnation: s.inc, forwarded: false };
-    for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group) for (const a of s.contactTable.contactAddrs(g)) s.send(a, reset);
+    // Contacts and spare candidates of every group: several paths into each group, as some may be stale.
+    const targets: MemberEntry[] = [];
+    for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group) s.contactTable.entries(g, now, targets, { withCandidates: true });
+    for (const e of targets) s.send(e.addr, reset);
     const inGroup: GroupResetMessage = { ...reset, forwarded: true };
     for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, inGroup);
   }
   const peer = s.view.randomAlive(s.rng, 1)[0];
   if (peer !== undefined) {
     r.syncId = s.nextId++;
+    r.syncPeer = peer.addr;
     sendSyncRequest(s, peer.addr, r.syncId);
   }
 }
+
 
 /** What this node tells a puller about its hold on the group's state. */
 function authorityOf(s: NodeState): SyncAuthority {
@@ -220,6 +233,8 @@ function authorityOf(s: NodeState): SyncAuthority {
  */
 export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number): void {
   if (msg.group >= s.cfg.groups || groupOfNode(msg.origin, s.cfg.groups) !== msg.group) return s.drop('invalid-entry');
+  // From the origin itself, the incarnation it recovers in is the one in its header (no jump to poison resetsSeen).
+  if (msg.from === msg.origin && msg.originIncarnation !== msg.incarnation) return s.drop('invalid-entry');
   let seen = s.resetsSeen.get(msg.origin);
   const fresh = seen === undefined || msg.originIncarnation > seen.incarnation;
   if (!fresh && msg.originIncarnation < seen!.incarnation) return s.drop('stale');
@@ -243,8 +258,10 @@ export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number):
       s.event({ type: 'group-reset', group: msg.group, origin: msg.origin, republished });
     }
   }
+  // Passed on once per origin incarnation: the origin sends each group to several contacts and candidates, each of
+  // which forwards its first copy, so every member hears it along several paths.
   if (msg.forwarded || msg.group === s.group || msg.from !== msg.origin) return;
-  if (now - seen!.forwardedAt < s.cfg.gossipIntervalMs / 2) return s.drop('reset-rate');
+  if (seen!.forwardedAt > -Infinity) return s.drop('reset-rate');
   seen!.forwardedAt = now;
   const fwd: GroupResetMessage = { ...msg, ...s.header(), forwarded: true };
   for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, fwd);
@@ -294,9 +311,15 @@ export function onSyncChunk(s: NodeState, msg: SyncChunkMessage, now: number): v
     if (tuples.length > 0) for (const chunk of packSyncChunks(s.cfg, s.header(), msg.id, [], tuples, [], authorityOf(s))) s.send(msg.from, chunk);
   }
   if (!msg.last || s.isSynced) return;
-  const pulling = s.sync !== null && s.sync.id === msg.id;
-  if (!pulling && !(s.recovery !== null && s.recovery.syncId === msg.id)) return;
-  if (msg.authority === SyncAuthority.Holds) return markSynced(s, msg.from, s.store.size, s.view.size, 'pulled');
+  const pulling = s.sync !== null && s.sync.id === msg.id && s.sync.peer === msg.from;
+  if (!pulling && !(s.recovery !== null && s.recovery.syncId === msg.id && s.recovery.syncPeer === msg.from)) return;
+  if (msg.authority === SyncAuthority.Holds) {
+    // A chunk of the reply may have been lost or still be on its way: hold the state once a pull finds nothing
+    // left to send (`want` empty), checking again a few times (news arriving meanwhile can keep it from empty).
+    const pass = pulling ? s.sync!.pass : 0;
+    if (msg.want.length === 0 || pass >= VERIFY_PASSES_MAX) return markSynced(s, msg.from, s.store.size, s.view.size, 'pulled');
+    return pullFrom(s, msg.from, now, 0, pass + 1);
+  }
   if (!pulling) return;
   if (msg.authority === SyncAuthority.Recovering) return beginRecovery(s, now, 'member-recovering');
   // It does not hold the state either: ask another member (or recover when none is left).

@@ -26,6 +26,9 @@ import { finishPublish, retryDelay } from './publish.js';
  * Answer a lookup of our own group from what we hold, when we can: a copy is "found" whatever our state; "not
  * found" only while we hold the group's state (join.ts). Returns false when we cannot answer.
  */
+/** Rounds a publish makes over the targets it knows, within its deadline (one request timeout each). */
+const PUBLISH_PASSES_MAX = 3;
+
 export function finishLookupLocal(s: NodeState, id: number, name: string, now: number, startedAt = now, attempts = 0): boolean {
   const locations = s.store.locations(name, now);
   if (locations.length === 0 && !s.isSynced) return false;
@@ -96,6 +99,14 @@ export function advance(s: NodeState, p: Pending, now: number): void {
   if (target === null) {
     if (p.group === s.group) target = untriedMember(s, p.tried);
     else target = s.contactTable.best(p.group, p.tried);
+    if (target === null && p.kind === 'publish' && p.tried.size > p.acked.size && p.passes < PUBLISH_PASSES_MAX) {
+      // Every known target was tried: a datagram may have been lost (a re-publication for a recovering group has
+      // one target, and its wait is bounded by recoverMs). Go round the ones that did not acknowledge again.
+      p.passes++;
+      p.tried = new Set(p.acked);
+      if (p.group === s.group) target = untriedMember(s, p.tried);
+      else target = s.contactTable.best(p.group, p.tried);
+    }
   }
   if (target !== null) {
     p.tried.add(target);

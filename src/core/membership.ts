@@ -59,6 +59,7 @@ export function detectFailures(s: NodeState, now: number): void {
 
 /** The header of any message is first-hand news of its sender. Returns false when the sender is tombstoned. */
 export function noteSender(s: NodeState, msg: Header, now: number): boolean {
+  if (s.founderClaim && msg.incarnation < s.inc) s.dropAuthority('older-node');
   const e: MemberEntry = { addr: msg.from, incarnation: msg.incarnation, heartbeat: msg.heartbeat, ageMs: 0 };
   const group = groupOfNode(msg.from, s.cfg.groups);
   if (group !== s.group) {
@@ -119,6 +120,7 @@ export function applyGone(s: NodeState, g: GoneEntry, now: number): void {
     if (g.incarnation >= s.inc) {
       s.inc = g.incarnation + 1;
       s.event({ type: 'incarnation-bumped', incarnation: s.inc, reason: 'declared-dead' });
+      s.dropAuthority('declared-dead');
     }
     return;
   }

@@ -182,14 +182,7 @@ export class KelipsNode {
 
   tick(now: number): void {
     if (this.s.left) return;
-    const late = now - this.s.lastTickAt;
-    if (late > this.s.cfg.stallRounds * this.s.cfg.gossipIntervalMs) {
-      // This process did not run for a while (paused, swapped out, a debugger): everyone else was not silent, we
-      // were. Forgive the stall instead of declaring the whole group dead.
-      const stalled = late - this.s.cfg.gossipIntervalMs;
-      this.s.view.forgive(stalled);
-      this.s.event({ type: 'local-stall', stalledMs: Math.round(stalled) });
-    }
+    this.checkStall(now);
     this.s.lastTickAt = now;
     if (!this.s.isJoined && now >= this.s.nextJoinAt) sendJoin(this.s, now);
     if (this.s.sync !== null && now >= this.s.sync.timeoutAt) syncTimedOut(this.s, now);
@@ -206,6 +199,7 @@ export class KelipsNode {
   handle(from: Address, msg: Message, now: number): void {
     void from; // identity is the advertised address in the header; the UDP source may be a NAT's
     if (this.s.left) return;
+    this.checkStall(now);
     if (msg.cluster !== this.s.cfg.cluster || msg.groups !== this.s.cfg.groups) {
       this.s.drop(msg.cluster !== this.s.cfg.cluster ? 'cluster-mismatch' : 'groups-mismatch');
       if (!this.s.mismatchReported.has(msg.from)) {
@@ -266,6 +260,7 @@ export class KelipsNode {
 
   lookup(name: string, now: number): number {
     this.checkName(name, 'name');
+    this.checkStall(now);
     const id = this.s.nextId++;
     const group = groupOfName(name, this.s.cfg.groups);
     if (group === this.s.group && finishLookupLocal(this.s, id, name, now)) return id;
@@ -296,6 +291,22 @@ export class KelipsNode {
     void now;
     this.s.left = true;
     this.s.event({ type: 'left' });
+  }
+
+  /**
+   * Did this process not run for a while (paused, swapped out, a debugger)? Then everyone else was not silent, we
+   * were: forgive the stall instead of declaring the whole group dead. And news published meanwhile may have spread
+   * and settled without us, so we no longer vouch for the group's state. Checked before anything else the process
+   * does on waking: a timer, a datagram or a lookup.
+   */
+  private checkStall(now: number): void {
+    const late = now - this.s.lastTickAt;
+    if (late <= this.s.cfg.stallRounds * this.s.cfg.gossipIntervalMs) return;
+    const stalled = late - this.s.cfg.gossipIntervalMs;
+    this.s.lastTickAt = now;
+    this.s.view.forgive(stalled);
+    this.s.event({ type: 'local-stall', stalledMs: Math.round(stalled) });
+    if (stalled >= this.s.t.settleMs) this.s.dropAuthority('stalled');
   }
 
   private gossipRound(now: number): void {

@@ -79,6 +79,7 @@ export function deliver(s: NodeState, id: number, own: OwnTuple, now: number, si
   p.acksWanted = silent ? 1 : 2;
   if (ownGroup) {
     p.acks = 1;
+    p.acked.add(s.address);
     p.storedAt = s.address;
     p.groupSize = s.view.groupSize;
   }
@@ -86,9 +87,17 @@ export function deliver(s: NodeState, id: number, own: OwnTuple, now: number, si
   advance(s, p, now);
 }
 
-/** A publish has all the copies it waits for, or as many as it could get: tell the application. */
+/**
+ * A publish has all the copies it waits for, or as many as it could get: tell the application. With fewer than it
+ * wanted, the tuple is sent again after retryDelay instead of at its next refresh: a lone copy must not wait 20
+ * minutes for a second one.
+ */
 export function finishPublish(s: NodeState, p: Pending, now: number): void {
   s.pending.delete(p.id);
+  if (p.acks < p.acksWanted) {
+    const own = s.own.get(p.name);
+    if (own !== undefined && p.tuple !== null && own.versionSeq === p.tuple.versionSeq && own.dueAt > now + retryDelay(s)) s.own.schedule(own, now + retryDelay(s));
+  }
   if (!p.silent) s.event({ type: 'publish-done', result: { id: p.id, name: p.name, deleted: p.tuple?.deleted ?? false, status: 'stored', storedAt: p.storedAt, latencyMs: now - p.startedAt, replicas: p.acks, groupSize: p.groupSize } });
 }
 
@@ -134,6 +143,8 @@ export function onPublishAck(s: NodeState, msg: PublishAckMessage, now: number):
     }
     return;
   }
+  if (p.acked.has(msg.from)) return s.drop('unknown-request'); // a duplicated ack
+  p.acked.add(msg.from);
   const own = s.own.get(p.name);
   if (own !== undefined && p.tuple !== null && own.versionIncarnation === p.tuple.versionIncarnation && own.versionSeq === p.tuple.versionSeq) own.confirmed = true;
   p.acks++;

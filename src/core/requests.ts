@@ -40,6 +40,10 @@ export interface Pending {
   /** Publish: the group's size as last reported, and the first member that stored it. */
   groupSize: number;
   storedAt: Address | null;
+  /** Publish: members that acknowledged (a duplicated ack counts once). */
+  acked: Set<Address>;
+  /** Rounds over every known target: a publish goes round them again (a lost datagram) until its deadline. */
+  passes: number;
 }
 
 export class PendingTable {
@@ -114,5 +118,7 @@ export function newPending(
     acksWanted: 2,
     groupSize: 0,
     storedAt: null,
+    acked: new Set(),
+    passes: 0,
   };
 }

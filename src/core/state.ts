@@ -51,8 +51,9 @@ export interface Recovery {
   /** Reset announcements sent so far (at most RESET_ANNOUNCES), and when the next is due. */
   announces: number;
   nextAt: number;
-  /** The state pull in flight meanwhile: a member that answers as authoritative ends the recovery at once. */
+  /** The state pull in flight meanwhile (and whom it went to): a member that holds the state ends the recovery. */
   syncId: number;
+  syncPeer: Address;
 }
 
 export class NodeState {
@@ -70,6 +71,12 @@ export class NodeState {
   out: Output = { sends: [], events: [] };
   /** Incarnation: grows at every start, and when this node learns it was declared dead. */
   inc: number;
+  /**
+   * Founded the cluster on this start and has heard of no node older than itself. A founder restarted without its
+   * data dir looks like a first start; the first node it hears of with a lower incarnation (one that started
+   * before it) shows the cluster existed, and it gives up the founder's claim to hold its group's state (join.ts).
+   */
+  founderClaim: boolean;
   hb = 0;
   /** The G-dependent timeouts, recomputed each round from the view's size. */
   t: Timeouts;
@@ -92,7 +99,7 @@ export class NodeState {
   /** When this node last re-published what it owns in each group because of a group reset (one slot per group). */
   readonly republishedAt: Float64Array;
   /** The join state transfer in progress (id -1: waiting to know any member of our group). */
-  sync: { id: number; peer: Address; timeoutAt: number; tries: number } | null = null;
+  sync: { id: number; peer: Address; timeoutAt: number; tries: number; pass: number } | null = null;
   round = 0;
   nextRoundAt: number;
   lastTickAt: number;
@@ -128,6 +135,7 @@ export class NodeState {
     this.isJoined = opts.founder;
     // Only the first member of a new cluster holds its group's state from the start: there is none yet.
     this.isSynced = opts.founder && opts.firstStart;
+    this.founderClaim = this.isSynced;
     this.nextJoinAt = now;
     this.joinStartedAt = now;
     this.lastTickAt = now;
@@ -158,6 +166,21 @@ export class NodeState {
 
   drop(reason: DropReason): void {
     this.counters.drops[reason]++;
+  }
+
+  /**
+   * This node can no longer vouch for its group's state: it did not run for longer than gossip needs to spread news
+   * (a stall), it was declared dead (its group stopped sending it news), or, as a founder, it met a node older than
+   * itself (the cluster existed before it: its data dir was lost). It pulls the state again, or recovers it
+   * (join.ts), answering "not ready" meanwhile for what it has no copy of.
+   */
+  dropAuthority(reason: 'stalled' | 'declared-dead' | 'older-node'): void {
+    this.founderClaim = false;
+    if (!this.isSynced) return;
+    this.isSynced = false;
+    this.sync = null;
+    this.syncNotAuthoritative.clear();
+    this.event({ type: 'authority-dropped', reason });
   }
 
   reportContactChanges(changes: ContactChange[]): void {

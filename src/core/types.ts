@@ -267,6 +267,7 @@ export type CoreEvent =
   | { type: 'contact-replaced'; group: number; old: Address; addr: Address | null; reason: ContactReplaceReason }
   | { type: 'joined'; viaSeed: Address; members: number }
   | { type: 'synced'; from: Address; tuples: number; members: number; how: SyncedHow }
+  | { type: 'authority-dropped'; reason: 'stalled' | 'declared-dead' | 'older-node' }
   | { type: 'recovering'; reason: 'no-member' | 'no-authoritative-member' | 'member-recovering'; untilMs: number; tuples: number }
   | { type: 'group-reset'; group: number; origin: Address; republished: number }
   | { type: 'join-pending'; attempts: number; waitedMs: number; seeds: number }
