@@ -21,14 +21,16 @@
  * otherwise, so the asker tries another member and, failing all, says "unavailable" - never a wrong "not found".
  */
 import { RESET_ANNOUNCES } from './config.js';
+import type { ContactChange } from './contacts.js';
 import { chunkEntries, packSyncChunks } from './gossip.js';
 import { groupOfName, groupOfNode } from './hash.js';
 import { randInt } from './rng.js';
-import type { NodeState } from './state.js';
+import type { NodeState, Recovery } from './state.js';
 import type {
   SyncedHow,
   Address,
   ContactRequestMessage,
+  GroupResetAckMessage,
   GroupResetMessage,
   JoinReplyMessage,
   JoinRequestMessage,
@@ -185,7 +187,7 @@ export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | '
   const announcing = reason !== 'member-recovering';
   // A waiter waits a little longer than the member it waits for, so that its last pulls find that member done.
   const waitMs = s.t.recoverMs + (announcing ? 0 : 2 * s.cfg.gossipIntervalMs + 4 * s.cfg.requestTimeoutMs);
-  s.recovery = { until: now + waitMs, announcing, announces: 0, nextAt: now, syncId: -1, syncPeer: s.address };
+  s.recovery = { until: now + waitMs, announcing, announces: 0, acked: new Uint8Array(s.cfg.groups), asked: [], nextAt: now, syncId: -1, syncPeer: s.address };
   s.event({ type: 'recovering', reason, untilMs: Math.round(s.t.recoverMs), tuples: s.store.size });
   recoveryTick(s, now);
 }
@@ -194,23 +196,15 @@ export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | '
 export function recoveryTick(s: NodeState, now: number): void {
   const r = s.recovery;
   if (r === null || now < r.nextAt) return;
-  if (now >= r.until) {
+  if (now >= r.until && !(r.announcing && groupsNotReached(s, r) > 0)) {
     if (r.announcing) return markSynced(s, s.address, s.store.size, s.view.size, 'recovered');
     // The member we waited for never came to hold the state (it died, or we never heard it): ask the owners ourselves.
     s.recovery = null;
     return beginRecovery(s, now, 'no-authoritative-member');
   }
-  r.nextAt = Math.min(now + s.cfg.gossipIntervalMs, r.until);
-  if (r.announcing && r.announces < RESET_ANNOUNCES) {
-    r.announces++;
-    const reset: GroupResetMessage = { type: MessageType.GroupReset, ...s.header(), group: s.group, origin: s.address, originIncarnation: s.inc, forwarded: false };
-    // Contacts and spare candidates of every group: several paths into each group, as some may be stale.
-    const targets: MemberEntry[] = [];
-    for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group) s.contactTable.entries(g, now, targets, { withCandidates: true });
-    for (const e of targets) s.send(e.addr, reset);
-    const inGroup: GroupResetMessage = { ...reset, forwarded: true };
-    for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, inGroup);
-  }
+  // Past `until` only while some group is still unreached: keep trying it every round.
+  r.nextAt = now >= r.until ? now + s.cfg.gossipIntervalMs : Math.min(now + s.cfg.gossipIntervalMs, r.until);
+  if (r.announcing) announceReset(s, r, now);
   const peer = s.view.randomAlive(s.rng, 1)[0];
   if (peer !== undefined) {
     r.syncId = s.nextId++;
@@ -219,6 +213,54 @@ export function recoveryTick(s: NodeState, now: number): void {
   }
 }
 
+
+/**
+ * One round of announcements: to the contacts and spare candidates (several paths, as some may be stale) of every
+ * group no contact of which has acknowledged yet (each silent target counts as a contact miss, so silent contacts
+ * get replaced), and in the first rounds to our own group's members.
+ */
+function announceReset(s: NodeState, r: Recovery, now: number): void {
+  if (r.asked.length > 0) {
+    const changes: ContactChange[] = [];
+    for (const a of r.asked) if (r.acked[groupOfNode(a, s.cfg.groups)] === 0) s.contactTable.miss(a, now, s.t.failMs, changes);
+    s.reportContactChanges(changes);
+    r.asked = [];
+  }
+  const reset: GroupResetMessage = { type: MessageType.GroupReset, ...s.header(), group: s.group, origin: s.address, originIncarnation: s.inc, forwarded: false };
+  const targets: MemberEntry[] = [];
+  for (let g = 0; g < s.cfg.groups; g++) {
+    if (g === s.group || r.acked[g] !== 0) continue;
+    targets.length = 0;
+    s.contactTable.entries(g, now, targets, { withCandidates: true });
+    for (const e of targets) {
+      s.send(e.addr, reset);
+      r.asked.push(e.addr);
+    }
+  }
+  if (r.announces < RESET_ANNOUNCES) {
+    const inGroup: GroupResetMessage = { ...reset, forwarded: true };
+    for (const m of s.view.all()) if (m.state === MemberState.Alive) s.send(m.addr, inGroup);
+  }
+  r.announces++;
+}
+
+/** Groups (other than ours) from which no contact has acknowledged the reset yet. */
+function groupsNotReached(s: NodeState, r: Recovery): number {
+  let n = 0;
+  for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group && r.acked[g] === 0) n++;
+  return n;
+}
+
+/** A contact heard our reset: its group's owners will (it forwards the reset to them). */
+export function onGroupResetAck(s: NodeState, msg: GroupResetAckMessage, now: number): void {
+  const r = s.recovery;
+  if (r === null || !r.announcing || msg.originIncarnation !== s.inc) return s.drop('unknown-request');
+  const g = groupOfNode(msg.from, s.cfg.groups);
+  if (g === s.group || r.acked[g] !== 0) return;
+  r.acked[g] = 1;
+  // Owners reached only now need as long as the others had.
+  if (r.announces > 1) r.until = Math.max(r.until, now + s.t.recoverMs);
+}
 
 /** What this node tells a puller about its hold on the group's state. */
 function authorityOf(s: NodeState): SyncAuthority {
@@ -261,6 +303,8 @@ export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number):
   // Passed on once per origin incarnation: the origin sends each group to several contacts and candidates, each of
   // which forwards its first copy, so every member hears it along several paths.
   if (msg.forwarded || msg.group === s.group || msg.from !== msg.origin) return;
+  const ack: GroupResetAckMessage = { type: MessageType.GroupResetAck, ...s.header(), originIncarnation: msg.originIncarnation };
+  s.send(msg.from, ack);
   if (seen!.forwardedAt > -Infinity) return s.drop('reset-rate');
   seen!.forwardedAt = now;
   const fwd: GroupResetMessage = { ...msg, ...s.header(), forwarded: true };

@@ -28,7 +28,7 @@ import { NodeState } from './state.js';
 import type { Address, LeaveMessage, Message, SyncRequestMessage } from './types.js';
 import { LookupStatus, MemberState, MessageType } from './types.js';
 import { clampAge } from './view.js';
-import { onGroupReset, onJoinReply, onJoinRequest, onSyncChunk, onSyncRequest, recoveryTick, seekOwnGroup, sendJoin, setSeeds, startSync, syncTimedOut } from './join.js';
+import { onGroupReset, onGroupResetAck, onJoinReply, onJoinRequest, onSyncChunk, onSyncRequest, recoveryTick, seekOwnGroup, sendJoin, setSeeds, startSync, syncTimedOut } from './join.js';
 import { advance, checkPending, finishLookupLocal, onContactReply, onContactRequest, onLookupReply, onLookupRequest } from './lookup.js';
 import { detectFailures, noteSender, onAck, onGossip, onLeave } from './membership.js';
 import { onPublishAck, onPublishRequest, publishVersion, refreshDue } from './publish.js';
@@ -244,6 +244,8 @@ export class KelipsNode {
         return onLeave(this.s, msg, now);
       case MessageType.GroupReset:
         return onGroupReset(this.s, msg, now);
+      case MessageType.GroupResetAck:
+        return onGroupResetAck(this.s, msg, now);
     }
   }
 

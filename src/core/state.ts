@@ -35,6 +35,7 @@ export const MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freez
   [MessageType.ContactReply]: 'contact-reply',
   [MessageType.Leave]: 'leave',
   [MessageType.GroupReset]: 'group-reset',
+  [MessageType.GroupResetAck]: 'group-reset-ack',
 });
 
 /**
@@ -48,8 +49,16 @@ export interface Recovery {
    * that member instead (not announcing); if no member holds the state by `until`, it announces itself.
    */
   announcing: boolean;
-  /** Reset announcements sent so far (at most RESET_ANNOUNCES), and when the next is due. */
+  /**
+   * Announcement rounds so far, and per group whether a contact there acknowledged one. A group not acknowledged is
+   * sent the reset again every round (through other contacts and candidates as the silent ones are replaced), and
+   * the wait (`until`) runs at least recoverMs from the last group's acknowledgement: a node never holds the state
+   * while some group's owners may not have heard of the reset.
+   */
   announces: number;
+  acked: Uint8Array;
+  /** Targets of the last round (a target whose group did not acknowledge counts as a contact miss). */
+  asked: Address[];
   nextAt: number;
   /** The state pull in flight meanwhile (and whom it went to): a member that holds the state ends the recovery. */
   syncId: number;

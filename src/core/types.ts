@@ -27,6 +27,7 @@ export enum MessageType {
   ContactReply = 12,
   Leave = 13,
   GroupReset = 14,
+  GroupResetAck = 15,
   // 32..63 are reserved for client messages (kelips-ctl <-> agent), defined by the agent's wire module.
 }
 
@@ -226,6 +227,13 @@ export interface GroupResetMessage extends Header {
   forwarded: boolean;
 }
 
+/** A contact heard a recovering node's GroupReset (from the origin itself): that group's owners will hear of it. */
+export interface GroupResetAckMessage extends Header {
+  type: MessageType.GroupResetAck;
+  /** The incarnation the origin recovers in, echoed. */
+  originIncarnation: number;
+}
+
 export type Message =
   | GossipMessage
   | GossipAckMessage
@@ -240,7 +248,8 @@ export type Message =
   | ContactRequestMessage
   | ContactReplyMessage
   | LeaveMessage
-  | GroupResetMessage;
+  | GroupResetMessage
+  | GroupResetAckMessage;
 
 /** A message body as the core builds it; the node stamps the header on. */
 export type Body<M extends Message = Message> = M extends Message ? Omit<M, keyof Header> : never;

@@ -1,7 +1,7 @@
 /**
  * The wire codec: one message <-> one datagram.
  *
- * A datagram is one CBOR array, `[version, type, ...]` (version 2; types: MessageType 1..14 from src/core/types.ts,
+ * A datagram is one CBOR array, `[version, type, ...]` (version 2; types: MessageType 1..15 from src/core/types.ts,
  * ClientMessageType 32..33 from client.ts). Node-to-node layouts are in messages.ts, client layouts in client.ts,
  * field rules in fields.ts, the CBOR profile in cbor.ts, the writer of its bytes in writer.ts.
  *

@@ -71,6 +71,7 @@ export const BODY_FIELDS: Readonly<Record<MessageType, readonly string[]>> = {
   [MessageType.ContactReply]: ['id', 'group', 'candidates'],
   [MessageType.Leave]: [],
   [MessageType.GroupReset]: ['group', 'origin', 'originIncarnation', 'forwarded'],
+  [MessageType.GroupResetAck]: ['originIncarnation'],
 };
 
 /** Items in a datagram of each message type (header included), indexed by type; 0 for other numbers. */
@@ -184,6 +185,8 @@ export function messageToArray(m: Message): unknown[] {
     case MessageType.GroupReset:
       return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encGroup(m.group, m.groups),
         encAddress(m.origin, 'origin'), encUint(m.originIncarnation, 'originIncarnation'), encBool(m.forwarded, 'forwarded')];
+    case MessageType.GroupResetAck:
+      return [V, m.type, m.cluster, m.groups, from, m.incarnation, m.heartbeat, encUint(m.originIncarnation, 'originIncarnation')];
     default:
       throw encodeError('type', (m as { type: unknown }).type, 'a MessageType');
   }
@@ -383,6 +386,11 @@ export function arrayToMessage(a: unknown[], type: MessageType): Message | null 
       if (!isBool(forwarded)) return notBool('forwarded', forwarded);
       return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat,
         group, origin, originIncarnation, forwarded };
+    }
+    case MessageType.GroupResetAck: {
+      const originIncarnation: unknown = a[7];
+      if (!isUint(originIncarnation)) return notUint('originIncarnation', originIncarnation);
+      return { type, cluster: hCluster, groups: hGroups, from: hFrom, incarnation: hIncarnation, heartbeat: hHeartbeat, originIncarnation };
     }
     default:
       return fail('type', `${show(type)}, not a message type`);

@@ -134,7 +134,7 @@ describe('encode refuses local misuse, naming the field', () => {
     ['found without locations', { ...header(V4), type: MessageType.LookupReply, id: 1, status: LookupStatus.Found, locations: [] }, /^locations: /],
     ['not found with locations', { ...header(V4), type: MessageType.LookupReply, id: 1, status: LookupStatus.NotFound, locations: [{ location: 'l', owner: V4 }] }, /^locations: /],
     ['publish tuple owner', { ...header(V4), type: MessageType.PublishRequest, id: 1, tuple: tuple({ owner: '[::1]' }) }, /^tuple\.owner: /],
-    ['unknown type', { ...header(V4), type: 15 } as unknown as Message, /^type: /],
+    ['unknown type', { ...header(V4), type: 16 } as unknown as Message, /^type: /],
   ];
   it.each(cases)('%s', (_, m, field) => {
     expect(() => encode(m)).toThrow(WireEncodeError);
@@ -219,6 +219,7 @@ describe('encoded size stays within the bounds of src/core/size.ts', () => {
       case MessageType.ContactReply: return b + uintBytes(m.id) + uintBytes(m.group) + members(m.candidates);
       case MessageType.Leave: return b;
       case MessageType.GroupReset: return b + uintBytes(m.group) + addressBytes(m.origin) + uintBytes(m.originIncarnation) + 1;
+      case MessageType.GroupResetAck: return b + uintBytes(m.originIncarnation);
     }
   }
 

@@ -75,6 +75,7 @@ export function everyMessage(from: string, other: string): Message[] {
     { ...h, type: MessageType.Leave },
     { ...h, type: MessageType.GroupReset, group: 5, origin: other, originIncarnation: MAX, forwarded: false },
     { ...h, type: MessageType.GroupReset, group: 0, origin: from, originIncarnation: 0, forwarded: true },
+    { ...h, type: MessageType.GroupResetAck, originIncarnation: MAX },
     { ...header(from, { cluster: 'A-z_0.9'.padEnd(64, 'x'), groups: 65535, incarnation: MAX, heartbeat: MAX }),
       type: MessageType.ContactRequest, id: MAX, group: 65534, origin: other, ttl: 1 },
     { ...header(from, { cluster: 'k', groups: 1, incarnation: 0, heartbeat: 0 }), type: MessageType.Leave },
