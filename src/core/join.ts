@@ -187,7 +187,7 @@ export function beginRecovery(s: NodeState, now: number, reason: 'no-member' | '
   const announcing = reason !== 'member-recovering';
   // A waiter waits a little longer than the member it waits for, so that its last pulls find that member done.
   const waitMs = s.t.recoverMs + (announcing ? 0 : 2 * s.cfg.gossipIntervalMs + 4 * s.cfg.requestTimeoutMs);
-  s.recovery = { until: now + waitMs, announcing, announces: 0, acked: new Uint8Array(s.cfg.groups), asked: [], nextAt: now, syncId: -1, syncPeer: s.address };
+  s.recovery = { until: now + waitMs, announcing, announces: 0, acked: new Uint8Array(s.cfg.groups), sought: new Uint8Array(s.cfg.groups), asked: [], nextAt: now, syncId: -1, syncPeer: s.address };
   s.event({ type: 'recovering', reason, untilMs: Math.round(s.t.recoverMs), tuples: s.store.size });
   recoveryTick(s, now);
 }
@@ -236,6 +236,11 @@ function announceReset(s: NodeState, r: Recovery, now: number): void {
       s.send(e.addr, reset);
       r.asked.push(e.addr);
     }
+    if (targets.length === 0 && r.sought[g]! < 255) {
+      // Nobody of that group known (its only contact died and was dropped, or it is empty): look for one.
+      r.sought[g]!++;
+      seekGroup(s, g);
+    }
   }
   if (r.announces < RESET_ANNOUNCES) {
     const inGroup: GroupResetMessage = { ...reset, forwarded: true };
@@ -244,10 +249,14 @@ function announceReset(s: NodeState, r: Recovery, now: number): void {
   r.announces++;
 }
 
-/** Groups (other than ours) from which no contact has acknowledged the reset yet. */
+/**
+ * Groups (other than ours) whose owners may not have heard of the reset: no contact there acknowledged it, and
+ * the group is not one that looks empty (nobody of it known, and no answer to "who is in G?" for
+ * RESET_ANNOUNCES rounds running).
+ */
 function groupsNotReached(s: NodeState, r: Recovery): number {
   let n = 0;
-  for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group && r.acked[g] === 0) n++;
+  for (let g = 0; g < s.cfg.groups; g++) if (g !== s.group && r.acked[g] === 0 && r.sought[g]! < RESET_ANNOUNCES) n++;
   return n;
 }
 
@@ -313,9 +322,14 @@ export function onGroupReset(s: NodeState, msg: GroupResetMessage, now: number):
 
 /** Ask a contact (or a seed) for members of our own group: we know none. */
 export function seekOwnGroup(s: NodeState): void {
-  const via = s.contactTable.randomForeignAddr(s.rng, s.group) ?? s.seeds[randInt(s.rng, Math.max(1, s.seeds.length))];
+  seekGroup(s, s.group);
+}
+
+/** "Who is in group g?" to a contact of another group (or a seed); the answer fills the view or the contacts. */
+function seekGroup(s: NodeState, group: number): void {
+  const via = s.contactTable.randomForeignAddr(s.rng, group) ?? s.seeds[randInt(s.rng, Math.max(1, s.seeds.length))];
   if (via === undefined) return;
-  const req: ContactRequestMessage = { type: MessageType.ContactRequest, ...s.header(), id: 0, group: s.group, origin: s.address, ttl: s.cfg.contactRequestTtl };
+  const req: ContactRequestMessage = { type: MessageType.ContactRequest, ...s.header(), id: 0, group, origin: s.address, ttl: s.cfg.contactRequestTtl };
   s.send(via, req);
 }
 

@@ -57,6 +57,8 @@ export interface Recovery {
    */
   announces: number;
   acked: Uint8Array;
+  /** Per group, rounds in which no contact or candidate of it was known and one was sought ("who is in G?"). */
+  sought: Uint8Array;
   /** Targets of the last round (a target whose group did not acknowledge counts as a contact miss). */
   asked: Address[];
   nextAt: number;
