@@ -314,7 +314,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
         rows = await client.rows<MemberRow>({ op: ClientOp.Members, group });
       } catch (err) {
         // The agent keeps only its own group's view and named a member of the group asked about: ask it.
-        if (!(err instanceof RefusedError) || err.redirect === null) throw err;
+        if (!(err instanceof RefusedError) || err.redirect === null || group === null) throw err;
         node = err.redirect;
         rows = await client.rows<MemberRow>({ op: ClientOp.Members, group }, node);
       }

@@ -8,11 +8,10 @@
  * naming it and returns INVALID.
  */
 import type { Address } from '../core/types.js';
+import { canonicalAddressBytes } from './address.js';
 import {
-  encAddress,
   encodeError,
   fail,
-  failAddress,
   GROUPS_MAX,
   isBool,
   isCluster,
@@ -140,7 +139,7 @@ function rule(k: KindSpec, parent: Record<string, unknown>, encoding: boolean): 
 // Encoding
 
 /** The wire form of `v`, of kind `k`; throws WireEncodeError naming `field` when it breaks the kind's rule. */
-export function encodeValue(k: KindSpec, v: unknown, field: string, parent: Record<string, unknown> = {}): unknown {
+export function encodeValue(k: KindSpec, v: unknown, field: string, parent: Record<string, unknown> = {}, nullable = false): unknown {
   let ok = false;
   switch (k.k) {
     case 'uint':
@@ -167,10 +166,13 @@ export function encodeValue(k: KindSpec, v: unknown, field: string, parent: Reco
     case 'cluster':
       ok = isCluster(v);
       break;
-    case 'address':
-      return encAddress(v, field);
+    case 'address': {
+      const b = typeof v === 'string' ? canonicalAddressBytes(v) : null;
+      if (b === null) break;
+      return b;
+    }
     case 'null':
-      return v === null ? null : encodeValue(k.of, v, field, parent);
+      return v === null ? null : encodeValue(k.of, v, field, parent, true);
     case 'enum': {
       const e = k.values.find((x) => x[1] === v);
       if (e === undefined) break;
@@ -193,7 +195,7 @@ export function encodeValue(k: KindSpec, v: unknown, field: string, parent: Reco
     }
   }
   if (ok) return v;
-  throw encodeError(field, v, rule(k, parent, true));
+  throw encodeError(field, v, `${nullable ? 'null or ' : ''}${rule(k, parent, true)}`);
 }
 
 /** Appends the wire form of each declared field of `obj` to `out`, in declaration order. */
@@ -205,7 +207,7 @@ export function encodeFields(fields: Readonly<Record<string, KindSpec>>, obj: Re
 // Decoding
 
 /** The value of wire item `v`, of kind `k`, or INVALID with `failDetail` naming `field`. */
-export function decodeValue(k: KindSpec, v: unknown, field: string, parent: Record<string, unknown> = {}): unknown {
+export function decodeValue(k: KindSpec, v: unknown, field: string, parent: Record<string, unknown> = {}, nullable = false): unknown {
   let ok = false;
   switch (k.k) {
     case 'uint':
@@ -235,18 +237,11 @@ export function decodeValue(k: KindSpec, v: unknown, field: string, parent: Reco
       break;
     case 'address': {
       const a = wireAddress(v);
-      if (a === null) {
-        failAddress(field, v);
-        return INVALID;
-      }
+      if (a === null) break;
       return a;
     }
-    case 'null': {
-      if (v === null) return null;
-      const x = decodeValue(k.of, v, field, parent);
-      if (x !== INVALID) return x;
-      break;
-    }
+    case 'null':
+      return v === null ? null : decodeValue(k.of, v, field, parent, true);
     case 'enum': {
       const e = k.values.find((x) => x[0] === v);
       if (e === undefined) break;
@@ -271,7 +266,7 @@ export function decodeValue(k: KindSpec, v: unknown, field: string, parent: Reco
       return decodeFields(k.fields, v, 0, field);
     }
   }
-  return ok ? v : invalid(field, `${show(v)}, not ${rule(k, parent, false)}`);
+  return ok ? v : invalid(field, `${show(v)}, not ${nullable ? 'null or ' : ''}${rule(k, parent, false)}`);
 }
 
 /** The object of the declared fields read from `a` at `offset` on, in declaration order; INVALID on a bad field. */
