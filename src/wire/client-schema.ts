@@ -135,66 +135,70 @@ function rule(k: KindSpec, parent: Record<string, unknown>, encoding: boolean): 
   }
 }
 
+/**
+ * A leaf value in the other direction's form (`encoding`: to the wire), or INVALID when it breaks its kind's rule.
+ * Addresses go from canonical text to bytes and back, enum values to their numbers and back; the other leaves go
+ * as they are. Text to encode must also be well formed (text decoded from valid UTF-8 always is). Lists, structs
+ * and nullables are not leaves: encodeValue and decodeValue walk them.
+ */
+function leaf(k: KindSpec, v: unknown, parent: Record<string, unknown>, encoding: boolean): unknown {
+  if (k.k === 'address') return (encoding ? (typeof v === 'string' ? canonicalAddressBytes(v) : null) : wireAddress(v)) ?? INVALID;
+  if (k.k === 'enum') {
+    const e = k.values.find((x) => x[encoding ? 1 : 0] === v);
+    return e === undefined ? INVALID : e[encoding ? 0 : 1];
+  }
+  return follows(k, v, parent, encoding) ? v : INVALID;
+}
+
+/** Whether `v` follows the rule of a leaf kind that goes on the wire as it is. */
+function follows(k: KindSpec, v: unknown, parent: Record<string, unknown>, encoding: boolean): boolean {
+  switch (k.k) {
+    case 'uint':
+      return isUint(v);
+    case 'u32':
+      return isU32(v);
+    case 'time':
+      return isTime(v);
+    case 'bool':
+      return isBool(v);
+    case 'int':
+      return isIntIn(v, k.lo, k.hi);
+    case 'below':
+      return isIntIn(v, 0, (parent[k.field] as number) - 1);
+    case 'text':
+      return encoding ? isText(v, k.min, k.max) : typeof v === 'string' && v.length >= k.min && v.length <= k.max;
+    case 'cluster':
+      return isCluster(v);
+    case 'const':
+      return v === k.value;
+    default:
+      return false;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Encoding
 
 /** The wire form of `v`, of kind `k`; throws WireEncodeError naming `field` when it breaks the kind's rule. */
 export function encodeValue(k: KindSpec, v: unknown, field: string, parent: Record<string, unknown> = {}, nullable = false): unknown {
-  let ok = false;
   switch (k.k) {
-    case 'uint':
-      ok = isUint(v);
-      break;
-    case 'u32':
-      ok = isU32(v);
-      break;
-    case 'time':
-      ok = isTime(v);
-      break;
-    case 'bool':
-      ok = isBool(v);
-      break;
-    case 'int':
-      ok = isIntIn(v, k.lo, k.hi);
-      break;
-    case 'below':
-      ok = isIntIn(v, 0, (parent[k.field] as number) - 1);
-      break;
-    case 'text':
-      ok = isText(v, k.min, k.max);
-      break;
-    case 'cluster':
-      ok = isCluster(v);
-      break;
-    case 'address': {
-      const b = typeof v === 'string' ? canonicalAddressBytes(v) : null;
-      if (b === null) break;
-      return b;
-    }
     case 'null':
       return v === null ? null : encodeValue(k.of, v, field, parent, true);
-    case 'enum': {
-      const e = k.values.find((x) => x[1] === v);
-      if (e === undefined) break;
-      return e[0];
-    }
-    case 'const':
-      ok = v === k.value;
+    case 'list':
+      if (Array.isArray(v) && v.length >= k.min && v.length <= k.max) return v.map((x, i) => encodeValue(k.of, x, `${field}[${i}]`));
       break;
-    case 'list': {
-      if (!Array.isArray(v) || v.length < k.min || v.length > k.max) break;
-      const out = new Array<unknown>(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = encodeValue(k.of, v[i], `${field}[${i}]`);
-      return out;
-    }
-    case 'struct': {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) break;
-      const out: unknown[] = [];
-      encodeFields(k.fields, v as Record<string, unknown>, field, out);
-      return out;
+    case 'struct':
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        const out: unknown[] = [];
+        encodeFields(k.fields, v as Record<string, unknown>, field, out);
+        return out;
+      }
+      break;
+    default: {
+      const w = leaf(k, v, parent, true);
+      if (w !== INVALID) return w;
     }
   }
-  if (ok) return v;
   throw encodeError(field, v, `${nullable ? 'null or ' : ''}${rule(k, parent, true)}`);
 }
 
@@ -208,65 +212,29 @@ export function encodeFields(fields: Readonly<Record<string, KindSpec>>, obj: Re
 
 /** The value of wire item `v`, of kind `k`, or INVALID with `failDetail` naming `field`. */
 export function decodeValue(k: KindSpec, v: unknown, field: string, parent: Record<string, unknown> = {}, nullable = false): unknown {
-  let ok = false;
   switch (k.k) {
-    case 'uint':
-      ok = isUint(v);
-      break;
-    case 'u32':
-      ok = isU32(v);
-      break;
-    case 'time':
-      ok = isTime(v);
-      break;
-    case 'bool':
-      ok = isBool(v);
-      break;
-    case 'int':
-      ok = isIntIn(v, k.lo, k.hi);
-      break;
-    case 'below':
-      ok = isIntIn(v, 0, (parent[k.field] as number) - 1);
-      break;
-    case 'text':
-      // Text decoded from valid UTF-8 is well formed.
-      ok = typeof v === 'string' && v.length >= k.min && v.length <= k.max;
-      break;
-    case 'cluster':
-      ok = isCluster(v);
-      break;
-    case 'address': {
-      const a = wireAddress(v);
-      if (a === null) break;
-      return a;
-    }
     case 'null':
       return v === null ? null : decodeValue(k.of, v, field, parent, true);
-    case 'enum': {
-      const e = k.values.find((x) => x[0] === v);
-      if (e === undefined) break;
-      return e[1];
-    }
-    case 'const':
-      ok = v === k.value;
-      break;
-    case 'list': {
-      if (!Array.isArray(v) || v.length < k.min || v.length > k.max) break;
-      const out = new Array<unknown>(v.length);
-      for (let i = 0; i < v.length; i++) {
-        const x = decodeValue(k.of, v[i], `${field}[${i}]`);
-        if (x === INVALID) return INVALID;
-        out[i] = x;
+    case 'list':
+      if (Array.isArray(v) && v.length >= k.min && v.length <= k.max) {
+        const out = new Array<unknown>(v.length);
+        for (let i = 0; i < v.length; i++) {
+          const x = decodeValue(k.of, v[i], `${field}[${i}]`);
+          if (x === INVALID) return INVALID;
+          out[i] = x;
+        }
+        return out;
       }
-      return out;
-    }
-    case 'struct': {
-      const n = Object.keys(k.fields).length;
-      if (!Array.isArray(v) || v.length !== n) break;
-      return decodeFields(k.fields, v, 0, field);
+      break;
+    case 'struct':
+      if (Array.isArray(v) && v.length === fieldCount(k.fields)) return decodeFields(k.fields, v, 0, field);
+      break;
+    default: {
+      const x = leaf(k, v, parent, false);
+      if (x !== INVALID) return x;
     }
   }
-  return ok ? v : invalid(field, `${show(v)}, not ${nullable ? 'null or ' : ''}${rule(k, parent, false)}`);
+  return invalid(field, `${show(v)}, not ${nullable ? 'null or ' : ''}${rule(k, parent, false)}`);
 }
 
 /** The object of the declared fields read from `a` at `offset` on, in declaration order; INVALID on a bad field. */

@@ -1,22 +1,7 @@
 /** The generic client codec on declarations of its own: order, nesting, names in errors, cross-field rules, types. */
 import { describe, expect, it } from 'vitest';
-import {
-  address,
-  constant,
-  decodeValue,
-  encodeValue,
-  groupBelow,
-  int,
-  INVALID,
-  list,
-  oneOf,
-  orNull,
-  struct,
-  text,
-  time,
-  u32,
-  uint,
-} from '../../src/wire/client-schema.js';
+import * as S from '../../src/wire/client-schema.js';
+
 import * as fields from '../../src/wire/fields.js';
 import { WireEncodeError } from '../../src/wire/index.js';
 import { V4, V6 } from './fixtures.js';
@@ -34,13 +19,13 @@ interface Box {
   rows: Row[];
   note: string | null;
 }
-const ROW = struct<Row>({ addr: address, ageMs: u32, rttMs: orNull(time), tag: oneOf<'a' | 'b'>([1, 'a', 'first'], [2, 'b', 'second']) });
-const BOX = struct<Box>({
-  kind: constant<7>(7, 'the test says'),
-  groups: int(1, 65535),
-  group: groupBelow('groups'),
-  rows: list(ROW, { max: 4 }),
-  note: orNull(text(0, 3)),
+const ROW = S.struct<Row>({ addr: S.address, ageMs: S.u32, rttMs: S.orNull(S.time), tag: S.oneOf<'a' | 'b'>([1, 'a', 'first'], [2, 'b', 'second']) });
+const BOX = S.struct<Box>({
+  kind: S.constant<7>(7, 'the test says'),
+  groups: S.int(1, 65535),
+  group: S.groupBelow('groups'),
+  rows: S.list(ROW, { max: 4 }),
+  note: S.orNull(S.text(0, 3)),
 });
 
 const row = (i: number): Row => ({ addr: i % 2 ? V4 : V6, ageMs: i, rttMs: i % 3 ? 0.5 : null, tag: i % 2 ? 'b' : 'a' });
@@ -48,18 +33,18 @@ const row = (i: number): Row => ({ addr: i % 2 ? V4 : V6, ageMs: i, rttMs: i % 3
 const box: Box = { note: null, rows: [row(0), row(1), row(2), row(3)], group: 2, groups: 3, kind: 7 };
 
 function decodeFails(v: unknown): string {
-  expect(decodeValue(BOX, v, 'payload')).toBe(INVALID);
+  expect(S.decodeValue(BOX, v, 'payload')).toBe(S.INVALID);
   return fields.failDetail;
 }
 
 describe('the generic client codec', () => {
   it('writes fields in declaration order, enums as their wire numbers, and reads back the same value', () => {
-    const a = encodeValue(BOX, box, 'payload') as unknown[];
+    const a = S.encodeValue(BOX, box, 'payload') as unknown[];
     expect(a.slice(0, 3)).toEqual([7, 3, 2]);
     expect((a[3] as unknown[][]).map((r) => [r[1], r[2], r[3]])).toEqual([[0, null, 1], [1, 0.5, 2], [2, 0.5, 1], [3, null, 2]]);
     expect((a[3] as unknown[][])[0]![0]).toBeInstanceOf(Uint8Array);
     expect(a[4]).toBeNull();
-    expect(decodeValue(BOX, a, 'payload')).toStrictEqual({ kind: 7, groups: 3, group: 2, rows: box.rows, note: null });
+    expect(S.decodeValue(BOX, a, 'payload')).toStrictEqual({ kind: 7, groups: 3, group: 2, rows: box.rows, note: null });
   });
 
   it.each([
@@ -72,12 +57,12 @@ describe('the generic client codec', () => {
     ['a lone surrogate', { ...box, note: '\ud800' }, /^payload\.note: /],
     ['no object', null, /^payload: null is not an object$/],
   ])('encode names the field that breaks a rule: %s', (_, v, message) => {
-    expect(() => encodeValue(BOX, v, 'payload')).toThrow(WireEncodeError);
-    expect(() => encodeValue(BOX, v, 'payload')).toThrow(message);
+    expect(() => S.encodeValue(BOX, v, 'payload')).toThrow(WireEncodeError);
+    expect(() => S.encodeValue(BOX, v, 'payload')).toThrow(message);
   });
 
   it('decode names the field that breaks a rule, at any depth', () => {
-    const good = (): unknown[] => structuredClone(encodeValue(BOX, box, 'payload')) as unknown[];
+    const good = (): unknown[] => structuredClone(S.encodeValue(BOX, box, 'payload')) as unknown[];
     const at = (f: (a: unknown[]) => void): unknown[] => {
       const a = good();
       f(a);
@@ -96,24 +81,24 @@ describe('the generic client codec', () => {
   });
 
   it('lists keep their bounds both ways', () => {
-    const some = list(uint, { min: 1 });
-    const none = list(uint, { max: 0 });
-    expect(() => encodeValue(some, [], 'x')).toThrow(/^x: 0-item array is not a list of 1\.\.4096 items$/);
-    expect(() => encodeValue(none, [1], 'x')).toThrow(/^x: 1-item array is not an empty list$/);
-    expect(decodeValue(some, [], 'x')).toBe(INVALID);
-    expect(decodeValue(none, [], 'x')).toEqual([]);
-    expect(decodeValue(list(uint), new Array(4097).fill(0), 'x')).toBe(INVALID);
+    const some = S.list(S.uint, { min: 1 });
+    const none = S.list(S.uint, { max: 0 });
+    expect(() => S.encodeValue(some, [], 'x')).toThrow(/^x: 0-item array is not a list of 1\.\.4096 items$/);
+    expect(() => S.encodeValue(none, [1], 'x')).toThrow(/^x: 1-item array is not an empty list$/);
+    expect(S.decodeValue(some, [], 'x')).toBe(S.INVALID);
+    expect(S.decodeValue(none, [], 'x')).toEqual([]);
+    expect(S.decodeValue(S.list(S.uint), new Array(4097).fill(0), 'x')).toBe(S.INVALID);
   });
 
   it('declarations are checked against their type at compile time', () => {
     // @ts-expect-error: ageMs is missing
-    struct<Row>({ addr: address, rttMs: orNull(time), tag: oneOf<'a' | 'b'>([1, 'a', 'a']) });
+    S.struct<Row>({ addr: S.address, rttMs: S.orNull(S.time), tag: S.oneOf<'a' | 'b'>([1, 'a', 'a']) });
     // @ts-expect-error: rttMs may be null, time never is
-    struct<Row>({ addr: address, ageMs: u32, rttMs: time, tag: oneOf<'a' | 'b'>([1, 'a', 'a']) });
+    S.struct<Row>({ addr: S.address, ageMs: S.u32, rttMs: S.time, tag: S.oneOf<'a' | 'b'>([1, 'a', 'a']) });
     // @ts-expect-error: addr is text, not a number
-    struct<Row>({ addr: uint, ageMs: u32, rttMs: orNull(time), tag: oneOf<'a' | 'b'>([1, 'a', 'a']) });
+    S.struct<Row>({ addr: S.uint, ageMs: S.u32, rttMs: S.orNull(S.time), tag: S.oneOf<'a' | 'b'>([1, 'a', 'a']) });
     // @ts-expect-error: no such field
-    struct<Row>({ addr: address, ageMs: u32, rttMs: orNull(time), tag: oneOf<'a' | 'b'>([1, 'a', 'a']), extra: uint });
+    S.struct<Row>({ addr: S.address, ageMs: S.u32, rttMs: S.orNull(S.time), tag: S.oneOf<'a' | 'b'>([1, 'a', 'a']), extra: S.uint });
     expect(true).toBe(true);
   });
 });
