@@ -1,8 +1,8 @@
 /**
  * The declarative schema of client messages (client.ts) and the one encoder and decoder that read it.
  *
- * A struct is declared as an object literal whose key order is the wire order: each key names a field, each value
- * gives its kind. `struct<T>` checks at compile time that the declaration covers every field of T with a kind of
+ * A struct is declared as an object literal whose key order is the wire order (field names are never integer-like,
+ * so that order is the literal's): each key names a field, each value gives its kind. `struct<T>` checks at compile time that the declaration covers every field of T with a kind of
  * the right type. Both directions come from the declaration, with the rules of fields.ts: the encoder throws
  * WireEncodeError naming the first field that breaks one (`payload[3].ageMs`), the decoder sets `failDetail`
  * naming it and returns INVALID.
