@@ -1,7 +1,8 @@
 /**
  * Answers kelips-ctl's client messages (src/wire/client.ts) that arrive on the gossip UDP port: each request is
  * run through the local API and answered to the UDP source it came from. Members and Contacts replies are cut
- * into datagram-sized chunks; kelips-ctl asks for each chunk by number.
+ * into datagram-sized chunks; kelips-ctl asks for each chunk by number. A payload may be a wider object than its
+ * type (the StatusView for a ping, a MemberView with its group): the codec sends the declared fields only.
  */
 import type { ContactView, MemberView } from '../core/api.js';
 import { groupOfNode } from '../core/hash.js';

@@ -7,6 +7,7 @@
  * WireEncodeError naming the first field that breaks one (`payload[3].ageMs`), the decoder sets `failDetail`
  * naming it and returns INVALID.
  */
+import { addressBytes, FLOAT_BYTES, stringBytes, uintBytes } from '../core/size.js';
 import type { Address } from '../core/types.js';
 import { canonicalAddressBytes } from './address.js';
 import {
@@ -252,4 +253,47 @@ export function decodeFields(fields: Readonly<Record<string, KindSpec>>, a: read
 /** How many wire items a struct's fields take. */
 export function fieldCount(fields: Readonly<Record<string, KindSpec>>): number {
   return Object.keys(fields).length;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Size
+
+/**
+ * Upper bound on the CBOR bytes of a valid value `v` of kind `k`, in the style of src/core/size.ts: what chunk.ts
+ * cuts rows by without encoding them.
+ */
+export function wireBytesMax(k: KindSpec, v: unknown): number {
+  switch (k.k) {
+    case 'uint':
+    case 'u32':
+    case 'int':
+    case 'below':
+    case 'const':
+      return uintBytes(v as number);
+    case 'time':
+      return FLOAT_BYTES;
+    case 'bool':
+      return 1;
+    case 'text':
+    case 'cluster':
+      return stringBytes(v as string);
+    case 'address':
+      return addressBytes(v as string);
+    case 'null':
+      return v === null ? 1 : wireBytesMax(k.of, v);
+    case 'enum':
+      return uintBytes(k.values.find((x) => x[1] === v)?.[0] ?? 0);
+    case 'list': {
+      const items = v as unknown[];
+      let n = uintBytes(items.length);
+      for (const x of items) n += wireBytesMax(k.of, x);
+      return n;
+    }
+    case 'struct': {
+      const obj = v as Record<string, unknown>;
+      let n = uintBytes(fieldCount(k.fields));
+      for (const name in k.fields) n += wireBytesMax(k.fields[name]!, obj[name]);
+      return n;
+    }
+  }
 }

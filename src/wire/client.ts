@@ -230,7 +230,8 @@ const PUBLISH = struct<PublishPayload>({
   groupSize: uint,
 });
 
-const MEMBER_ROW = struct<MemberRow>({
+/** A Members reply's row (chunk.ts sizes rows by it). */
+export const MEMBER_ROW = struct<MemberRow>({
   addr: address,
   incarnation: uint,
   heartbeat: uint,
@@ -240,7 +241,8 @@ const MEMBER_ROW = struct<MemberRow>({
   group,
 });
 
-const CONTACT_ROW = struct<ContactRow>({
+/** A Contacts reply's row. */
+export const CONTACT_ROW = struct<ContactRow>({
   group,
   addr: address,
   incarnation: uint,

@@ -20,7 +20,8 @@ import {
 } from '../../src/wire/index.js';
 import { clientToArray } from '../../src/wire/client-codec.js';
 import { CLIENT_OPS, replyPayload } from '../../src/wire/client.js';
-import type { KindSpec } from '../../src/wire/client-schema.js';
+import { wireBytesMax, type KindSpec } from '../../src/wire/client-schema.js';
+import { CLIENT_REPLY_OVERHEAD_BYTES } from '../../src/wire/chunk.js';
 import { MAX, U32, V4, V6 } from './fixtures.js';
 import { cbor, raw } from './raw-cbor.js';
 import { contactRow, memberRow, REP, replies, REQ, requests, status } from './client-fixtures.js';
@@ -249,6 +250,12 @@ describe('client messages: every declared field is checked both ways, by name', 
 });
 
 describe('chunking members and contacts', () => {
+  it('the size bound from the declarations holds for every reply fixture', () => {
+    expect(replies.length).toBeGreaterThan(10);
+    for (const m of replies)
+      expect(encode(m).length, `${ClientOp[m.op]} code ${m.code}`).toBeLessThanOrEqual(CLIENT_REPLY_OVERHEAD_BYTES + wireBytesMax(replyPayload(m.op, m.code)!, m.payload));
+  });
+
   it('chunkRows packs greedily in order and keeps every row', () => {
     const rows = [5, 5, 5, 10, 1, 9];
     expect(chunkRows(rows, (r) => r, 10)).toEqual([[5, 5], [5], [10], [1, 9]]);
