@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { PRESETS, resolveConfig, ConfigError, describeProblem, type KelipsConfig } from '../core/config.js';
 import { kebab } from '../agent/config.js';
 import { MemberState } from '../core/types.js';
-import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
+import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type LookupCode, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { WireEncodeError } from '../wire/errors.js';
 import { toJson } from '../agent/json.js';
 import { nearest } from '../agent/nearest.js';
@@ -240,7 +240,7 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
 }
 
 /** What a lookup reply's code says: the status kelips-ctl prints and its exit status. */
-const LOOKUP_OUTCOME: Record<LookupClientReply['code'], readonly [string, number]> = {
+const LOOKUP_OUTCOME: Record<LookupCode, readonly [string, number]> = {
   [ClientCode.Ok]: ['found', EXIT.ok],
   [ClientCode.NotFound]: ['not_found', EXIT.notFound],
   [ClientCode.Unavailable]: ['unavailable', EXIT.unavailable],

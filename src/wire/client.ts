@@ -330,7 +330,8 @@ interface ReplyBase {
 
 export interface LookupClientReply extends ReplyBase {
   op: ClientOp.Lookup;
-  code: ClientCode.Ok | ClientCode.NotFound | ClientCode.Unavailable;
+  /** Found, not found, or unavailable: the payload's status follows (LOOKUP_STATUS). */
+  code: LookupCode;
   payload: LookupPayload;
 }
 export interface PublishClientReply extends ReplyBase {
