@@ -1,11 +1,12 @@
 /**
  * Answers kelips-ctl's client messages (src/wire/client.ts) that arrive on the gossip UDP port: each request is
  * run through the local API and answered to the UDP source it came from. Members and Contacts replies are cut
- * into datagram-sized chunks; kelips-ctl asks for each chunk by number.
+ * into datagram-sized chunks; kelips-ctl asks for each chunk by number. A payload may be a wider object than its
+ * type (the StatusView for a ping, a MemberView with its group): the codec sends the declared fields only.
  */
 import type { ContactView, MemberView } from '../core/api.js';
 import { groupOfNode } from '../core/hash.js';
-import { LookupStatus, type Address, type LookupResult, type PublishResult } from '../core/types.js';
+import type { Address, PublishResult } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
 import {
   ClientCode,
@@ -14,6 +15,8 @@ import {
   chunkContactRows,
   chunkMemberRows,
   errorReply,
+  lookupReply,
+  redirectReply,
   CLIENT_VERSION_CHARS_MAX,
   type ClientReply,
   type ClientRequest,
@@ -54,15 +57,12 @@ export class ClientServer {
         const group = req.group ?? this.ownGroup;
         if (group >= this.groups) return this.reply(from, errorReply(req, ClientCode.BadRequest, `group ${group} does not exist: k = ${this.groups}`));
         if (group !== this.ownGroup) {
+          // The agent keeps its own group's view only: name a member of the group asked about, when it knows one.
           const contact = this.api.contacts().find((c) => c.group === group)?.addr;
+          if (contact !== undefined) return this.reply(from, redirectReply(req, contact));
           return this.reply(
             from,
-            errorReply(
-              req,
-              ClientCode.Unavailable,
-              `this node is in group ${this.ownGroup} and keeps the view of that group only; ` +
-                (contact ? `ask ${contact}, a member of group ${group}` : `it knows no member of group ${group}`),
-            ),
+            errorReply(req, ClientCode.Unavailable, `this node is in group ${this.ownGroup} and keeps the view of that group only; it knows no member of group ${group}`),
           );
         }
         const rows = this.api.members().map((m) => memberRow(m, this.groups));
@@ -78,48 +78,15 @@ export class ClientServer {
       }
       case ClientOp.Status: {
         const s = this.api.status();
-        return this.reply(from, {
-          type: ClientMessageType.Reply,
-          id: req.id,
-          op: ClientOp.Status,
-          code: ClientCode.Ok,
-          chunk: 0,
-          chunks: 1,
-          payload: {
-            address: s.address,
-            cluster: s.cluster,
-            groups: s.groups,
-            group: s.group,
-            incarnation: s.incarnation,
-            heartbeat: s.heartbeat,
-            uptimeMs: s.uptimeMs,
-            membersAlive: s.membersAlive,
-            membersSuspect: s.membersSuspect,
-            contacts: s.contacts,
-            groupsWithoutContact: s.groupsWithoutContact,
-            tuples: s.tuples,
-            published: s.published,
-            joined: s.joined,
-            synced: s.synced,
-            version: s.version.slice(0, CLIENT_VERSION_CHARS_MAX),
-          },
-        });
+        const payload = { ...s, version: s.version.slice(0, CLIENT_VERSION_CHARS_MAX) };
+        return this.reply(from, { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Status, code: ClientCode.Ok, chunk: 0, chunks: 1, payload });
       }
       case ClientOp.Join:
         return this.api.join(req.seed, (err, seeds) =>
           this.reply(from, err ? errorFor(req, err) : { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Join, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: { seeds: seeds! } }),
         );
       case ClientOp.Ping: {
-        const s = this.api.status();
-        return this.reply(from, {
-          type: ClientMessageType.Reply,
-          id: req.id,
-          op: ClientOp.Ping,
-          code: ClientCode.Ok,
-          chunk: 0,
-          chunks: 1,
-          payload: { address: s.address, cluster: s.cluster, groups: s.groups, group: s.group, incarnation: s.incarnation },
-        });
+        return this.reply(from, { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Ping, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: this.api.status() });
       }
     }
   }
@@ -131,35 +98,9 @@ export class ClientServer {
 
 function errorFor(req: ClientRequest, err: ApiError): ClientReply {
   if (err.apiCode === 'busy') return errorReply(req, ClientCode.Busy, err.message);
-  if (err.apiCode === 'unavailable') {
-    // A lookup that cannot run (the agent is stopping) is an unavailable result, not an error reply.
-    if (req.op === ClientOp.Lookup)
-      return lookupReply(req.id, { id: req.id, name: req.name, status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null });
-    return errorReply(req, ClientCode.Unavailable, err.message);
-  }
+  // A lookup that cannot run (the agent is stopping) gets an unavailable result (see errorReply).
+  if (err.apiCode === 'unavailable') return errorReply(req, ClientCode.Unavailable, err.message);
   return errorReply(req, ClientCode.BadRequest, err.message);
-}
-
-function lookupReply(id: number, r: LookupResult): ClientReply {
-  const found = r.status === LookupStatus.Found && r.locations.length > 0;
-  const notFound = !found && r.status === LookupStatus.NotFound;
-  const status = found ? LookupStatus.Found : notFound ? LookupStatus.NotFound : LookupStatus.Unavailable;
-  return {
-    type: ClientMessageType.Reply,
-    id,
-    op: ClientOp.Lookup,
-    code: found ? ClientCode.Ok : notFound ? ClientCode.NotFound : ClientCode.Unavailable,
-    chunk: 0,
-    chunks: 1,
-    payload: {
-      status,
-      locations: found ? r.locations : [],
-      hops: r.hops,
-      attempts: r.attempts,
-      latencyMs: Math.max(0, r.latencyMs),
-      answeredBy: r.answeredBy,
-    },
-  } as ClientReply;
 }
 
 function publishReply(id: number, op: ClientOp.Publish | ClientOp.Unpublish, r: PublishResult): ClientReply {
@@ -170,7 +111,7 @@ function publishReply(id: number, op: ClientOp.Publish | ClientOp.Unpublish, r: 
     code: ClientCode.Ok,
     chunk: 0,
     chunks: 1,
-    payload: { status: r.status, storedAt: r.storedAt, latencyMs: Math.max(0, r.latencyMs), replicas: r.replicas, groupSize: r.groupSize },
+    payload: { ...r, latencyMs: Math.max(0, r.latencyMs) },
   };
 }
 
@@ -179,24 +120,9 @@ function clampU32(n: number): number {
 }
 
 export function memberRow(m: MemberView, groups: number): MemberRow {
-  return {
-    addr: m.addr,
-    incarnation: m.incarnation,
-    heartbeat: m.heartbeat,
-    ageMs: clampU32(m.ageMs),
-    rttMs: m.rttMs === null ? null : Math.max(0, m.rttMs),
-    state: m.state,
-    group: groupOfNode(m.addr, groups),
-  };
+  return { ...m, ageMs: clampU32(m.ageMs), rttMs: m.rttMs === null ? null : Math.max(0, m.rttMs), group: groupOfNode(m.addr, groups) };
 }
 
 export function contactRow(c: ContactView): ContactRow {
-  return {
-    group: c.group,
-    addr: c.addr,
-    incarnation: c.incarnation,
-    rttMs: c.rttMs === null ? null : Math.max(0, c.rttMs),
-    ageMs: clampU32(c.ageMs),
-    misses: c.misses,
-  };
+  return { ...c, rttMs: c.rttMs === null ? null : Math.max(0, c.rttMs), ageMs: clampU32(c.ageMs) };
 }

@@ -11,6 +11,7 @@ import { InvalidArgumentError, KelipsError, LimitError } from '../core/errors.js
 import type { Address, CoreEvent, LookupResult, PublishResult } from '../core/types.js';
 import { MemberState } from '../core/types.js';
 import type { Driver } from '../net/driver.js';
+import type { StatusPayload } from '../wire/index.js';
 import { isBeaconName, reservedNameError } from './canary.js';
 import type { DataDir } from './persistence.js';
 import { readiness, type Readiness } from './readiness.js';
@@ -46,24 +47,9 @@ export class ApiError extends KelipsError {
   }
 }
 
-export interface StatusView {
-  address: Address;
-  cluster: string;
-  groups: number;
-  group: number;
-  incarnation: number;
-  heartbeat: number;
-  uptimeMs: number;
-  membersAlive: number;
-  membersSuspect: number;
-  contacts: number;
-  groupsWithoutContact: number;
-  tuples: number;
-  published: number;
-  joined: boolean;
-  synced: boolean;
+/** The agent's status: what kelips-ctl status shows (the wire's StatusPayload) and whether it is ready. */
+export interface StatusView extends StatusPayload {
   ready: boolean;
-  version: string;
 }
 
 export interface LocalApiOptions {

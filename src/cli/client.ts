@@ -117,10 +117,12 @@ export class CtlClient {
   }
 }
 
-/** The reply if it is a success (or a lookup result); RefusedError otherwise. */
+/** The reply if it is a success (or a lookup result); RefusedError otherwise (with the member to ask, on a redirect). */
 export function okOrThrow(reply: ClientReply): ClientReply {
   if (reply.code === ClientCode.Ok) return reply;
   if (reply.op === ClientOp.Lookup && (reply.code === ClientCode.NotFound || reply.code === ClientCode.Unavailable)) return reply;
+  if (reply.code === ClientCode.Redirect)
+    throw new RefusedError(reply.code, `the agent keeps no view of that group; ask ${reply.payload.member}, a member of it`, reply.payload.member);
   const text = typeof reply.payload === 'string' ? reply.payload : CODE_TEXT[reply.code];
   throw new RefusedError(reply.code, text ?? `error code ${reply.code}`);
 }

@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { PRESETS, resolveConfig, ConfigError, describeProblem, type KelipsConfig } from '../core/config.js';
 import { kebab } from '../agent/config.js';
-import { LookupStatus, MemberState } from '../core/types.js';
-import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
+import { MemberState } from '../core/types.js';
+import { ClientCode, ClientOp, type ContactRow, type JoinClientReply, type LookupClientReply, type LookupCode, type MemberRow, type PingClientReply, type PublishClientReply, type StatusClientReply } from '../wire/index.js';
 import { WireEncodeError } from '../wire/errors.js';
 import { toJson } from '../agent/json.js';
 import { nearest } from '../agent/nearest.js';
@@ -239,6 +239,13 @@ export async function runCtl(argv: string[], env: Record<string, string | undefi
   }
 }
 
+/** What a lookup reply's code says: the status kelips-ctl prints and its exit status. */
+const LOOKUP_OUTCOME: Record<LookupCode, readonly [string, number]> = {
+  [ClientCode.Ok]: ['found', EXIT.ok],
+  [ClientCode.NotFound]: ['not_found', EXIT.notFound],
+  [ClientCode.Unavailable]: ['unavailable', EXIT.unavailable],
+};
+
 /** Commands whose first argument is a filename. */
 const NAMED = new Set(['lookup', 'publish', 'unpublish']);
 
@@ -259,7 +266,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
       const a = await client.request<LookupClientReply>({ op: ClientOp.Lookup, name });
       const r = okOrThrow(a.reply) as LookupClientReply;
       const p = r.payload;
-      const status = p.status === LookupStatus.Found ? 'found' : p.status === LookupStatus.NotFound ? 'not_found' : 'unavailable';
+      const [status, exit] = LOOKUP_OUTCOME[r.code];
       if (json) {
         io.out(toJson({ name, status, locations: p.locations, hops: p.hops, attempts: p.attempts, latencyMs: p.latencyMs, answeredBy: p.answeredBy, rttMs: a.elapsedMs, node: client.node }));
       } else {
@@ -269,7 +276,7 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
         else if (status === 'not_found') io.out(`${name}: not found (${how}, answered by ${p.answeredBy ?? '-'})`);
         else io.out(`${name}: unavailable: no member of its group answered (${how})`);
       }
-      return status === 'found' ? EXIT.ok : status === 'not_found' ? EXIT.notFound : EXIT.unavailable;
+      return exit;
     }
     case 'publish':
     case 'unpublish': {
@@ -306,11 +313,10 @@ async function runRemote(command: string, args: string[], v: Record<string, stri
       try {
         rows = await client.rows<MemberRow>({ op: ClientOp.Members, group });
       } catch (err) {
-        // The agent keeps only its own group's view: ask one of its contacts in that group instead.
-        const m = err instanceof RefusedError && err.reply === ClientCode.Unavailable ? /ask (\S+), a member of group/.exec(err.message) : null;
-        if (m === null || group === null) throw err;
-        node = m[1]!;
-        rows = await client.rows<MemberRow>({ op: ClientOp.Members, group: null }, node);
+        // The agent keeps only its own group's view and named a member of the group asked about: ask it.
+        if (!(err instanceof RefusedError) || err.redirect === null || group === null) throw err;
+        node = err.redirect;
+        rows = await client.rows<MemberRow>({ op: ClientOp.Members, group }, node);
       }
       rows.sort((a, b) => a.addr.localeCompare(b.addr));
       if (json) io.out(toJson({ node, group: group ?? rows[0]?.group ?? null, members: rows.map((r) => ({ ...r, state: r.state === MemberState.Suspect ? 'suspect' : 'alive' })) }));

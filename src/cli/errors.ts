@@ -21,12 +21,16 @@ export class NoAnswerError extends KelipsError {
   }
 }
 
-/** The agent refused the request: `reply` is the wire reply code (bad request, busy, unavailable). */
+/**
+ * The agent refused the request: `reply` is the wire reply code (bad request, busy, unavailable, redirect);
+ * `redirect` is the member to ask instead when the agent named one.
+ */
 export class RefusedError extends KelipsError {
   override readonly code = 'KELIPS_REFUSED';
   constructor(
     readonly reply: ClientCode,
     message: string,
+    readonly redirect: string | null = null,
   ) {
     super(message);
   }

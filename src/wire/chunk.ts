@@ -1,11 +1,11 @@
 /**
  * Cutting the rows of a Members or Contacts reply into datagrams: each chunk's reply encodes to at most a byte
- * budget (CLIENT_DATAGRAM_BYTES by default), using upper bounds in the style of src/core/size.ts so that the agent
- * need not encode to find out.
+ * budget (CLIENT_DATAGRAM_BYTES by default), using upper bounds computed from the rows' declarations
+ * (client-schema.ts's wireBytesMax) so that the agent need not encode to find out.
  */
-import { addressBytes, FLOAT_BYTES, uintBytes } from '../core/size.js';
 import type { ContactRow, MemberRow } from './client.js';
-import { CLIENT_DATAGRAM_BYTES } from './client.js';
+import { CLIENT_DATAGRAM_BYTES, CONTACT_ROW, MEMBER_ROW } from './client.js';
+import { wireBytesMax } from './client-schema.js';
 import { WireEncodeError } from './errors.js';
 import { LIST_MAX } from './fields.js';
 import { CHUNKS_MAX } from './messages.js';
@@ -16,24 +16,14 @@ import { CHUNKS_MAX } from './messages.js';
  */
 export const CLIENT_REPLY_OVERHEAD_BYTES = 24;
 
-function rttBytes(rttMs: number | null): number {
-  return rttMs === null ? 1 : FLOAT_BYTES;
-}
-
-/** Upper bound on the encoded size of a members row. */
+/** Upper bound on the encoded size of a members row (from its declaration, MEMBER_ROW). */
 export function memberRowBytes(r: MemberRow): number {
-  return (
-    1 + addressBytes(r.addr) + uintBytes(r.incarnation) + uintBytes(r.heartbeat) + uintBytes(r.ageMs) +
-    rttBytes(r.rttMs) + 1 + uintBytes(r.group)
-  );
+  return wireBytesMax(MEMBER_ROW, r);
 }
 
-/** Upper bound on the encoded size of a contacts row. */
+/** Upper bound on the encoded size of a contacts row (CONTACT_ROW). */
 export function contactRowBytes(r: ContactRow): number {
-  return (
-    1 + uintBytes(r.group) + addressBytes(r.addr) + uintBytes(r.incarnation) + rttBytes(r.rttMs) +
-    uintBytes(r.ageMs) + uintBytes(r.misses)
-  );
+  return wireBytesMax(CONTACT_ROW, r);
 }
 
 /**

@@ -2,47 +2,44 @@
  * Client messages: kelips-ctl <-> agent, over the agent's gossip UDP port (one port to open).
  *
  * They carry no cluster/groups header (kelips-ctl may know neither). Their types continue MessageType's numbering
- * in the range core reserves for them (32..63); append only, like MessageType.
+ * in the range core reserves for them (32..63); append only, like MessageType, ClientOp and ClientCode.
  *
- * Request: `[version, 32, id, op, ...args]`
- * | op            | args                          |
- * |---------------|-------------------------------|
- * | 1 Lookup      | name                          |
- * | 2 Publish     | name, location                |
- * | 3 Unpublish   | name                          |
- * | 4 Members     | group (0..65534 or null: the agent's own group), chunk (0..65534) |
- * | 5 Contacts    | chunk                         |
- * | 6 Status      | -                             |
- * | 7 Ping        | -                             |
- * | 8 Join        | seed: "host:port" text (the agent resolves it) |
- *
+ * Request: `[version, 32, id, op, ...args]`, the args CLIENT_OPS[op] declares, in order.
  * Reply: `[version, 33, id, op, code, chunk, chunks, payload]`; id and op echo the request.
- * code: 0 Ok, 1 BadRequest, 2 Busy, 3 Unavailable, 4 NotFound (lookup only).
- * chunk < chunks <= 65535; chunks is 1 except for Members and Contacts replies, which the agent cuts into
- * datagrams of at most CLIENT_DATAGRAM_BYTES (see chunk.ts); kelips-ctl asks for chunk 0, learns `chunks`, then
- * asks for the others. Each chunk is cut from the state at the time it is asked for, so rows may repeat or be
- * missed when the view changes in between.
+ * code: 0 Ok, 1 BadRequest, 2 Busy, 3 Unavailable, 4 NotFound (lookup only), 5 Redirect (members only).
+ * The payload is the one CLIENT_OPS[op].replies declares for the code; for the other codes (1, 2, 3) it is a
+ * message for humans, text of at most 256 units, or null (ERROR_TEXT).
+ * chunk < chunks <= 65535; chunks is 1 except for Ok replies of chunked ops (Members, Contacts), which the agent
+ * cuts into datagrams of at most CLIENT_DATAGRAM_BYTES (see chunk.ts); kelips-ctl asks for chunk 0, learns
+ * `chunks`, then asks for the others. Each chunk is cut from the state at the time it is asked for, so rows may
+ * repeat or be missed when the view changes in between.
  *
- * Payload, by op and code:
- * - Lookup, codes 0 / 4 / 3 (the lookup ran: found / the group has no such tuple / no member of the group
- *   answered): `[status, locations, hops, attempts, latencyMs, answeredBy]`, status 1 / 2 / 4 (LookupStatus,
- *   matching the code), locations `[[location, owner], ...]` (non-empty exactly when found), hops and attempts
- *   non-negative integers, latencyMs a finite number >= 0, answeredBy an address or null.
- * - Publish and Unpublish, code 0: `[status, storedAt, latencyMs, replicas, groupSize]`, status 1 stored / 2
- *   queued, storedAt an address or null, replicas (members that acknowledged holding it) and groupSize (the group's
- *   size as the last of them saw it, 0 when unknown) non-negative integers.
- * - Join, code 0: `[seeds]`, the addresses the seed text resolved to, each sent a join request.
- * - Members, code 0: rows `[[addr, incarnation, heartbeat, ageMs, rttMs, state, group], ...]`, rttMs a number or
- *   null (not measured), state 1 alive / 2 suspect (MemberState), group 0..65534.
- * - Contacts, code 0: rows `[[group, addr, incarnation, rttMs, ageMs, misses], ...]`.
- * - Status, code 0: `[address, cluster, groups, group, incarnation, heartbeat, uptimeMs, membersAlive,
- *   membersSuspect, contacts, groupsWithoutContact, tuples, published, joined, synced, version]`; group < groups,
- *   counters non-negative integers, joined and synced booleans, version text of at most 64 units.
- * - Ping, code 0: `[address, cluster, groups, group, incarnation]`.
- * - Any other code (1, 2, and 3 except for Lookup): a message for humans, text of at most 256 units, or null.
+ * CLIENT_OPS below is the layout: the codec (client-codec.ts) encodes and decodes every field from it through
+ * client-schema.ts, and `struct<T>` checks each declaration against its TypeScript type.
  */
-import type { Address, Location, MemberState } from '../core/types.js';
-import { LookupStatus } from '../core/types.js';
+import type { ContactView, MemberView } from '../core/api.js';
+import type { Address, Location, LookupResult, PublishResult } from '../core/types.js';
+import { LookupStatus, MemberState } from '../core/types.js';
+import type { Fields, Kind, KindSpec } from './client-schema.js';
+import {
+  address,
+  bool,
+  cluster,
+  constant,
+  group,
+  groupBelow,
+  int,
+  list,
+  oneOf,
+  orNull,
+  struct,
+  text,
+  time,
+  u32,
+  uint,
+} from './client-schema.js';
+import { GROUPS_MAX, STRING_MAX } from './fields.js';
+import { CHUNKS_MAX } from './messages.js';
 
 export enum ClientMessageType {
   Request = 32,
@@ -67,12 +64,8 @@ export enum ClientCode {
   Unavailable = 3,
   /** Lookup only: a member of the name's group answered that it holds no such tuple. */
   NotFound = 4,
-}
-
-/** How PublishPayload.status travels. */
-export enum PublishStatusCode {
-  Stored = 1,
-  Queued = 2,
+  /** Members only: this agent keeps no view of the group asked about; the payload names a member of it to ask. */
+  Redirect = 5,
 }
 
 /** Longest message of an error reply (UTF-16 units). */
@@ -140,55 +133,32 @@ export type ClientRequest =
 // Reply payloads
 
 /** The outcome of a lookup the agent ran (LookupResult without id and name, which the request has). */
-export interface LookupPayload {
+export interface LookupPayload extends Omit<LookupResult, 'id' | 'name' | 'status'> {
+  /** Follows from the reply code (LOOKUP_STATUS); the codec checks it on encode and fills it on decode. */
   status: LookupStatus.Found | LookupStatus.NotFound | LookupStatus.Unavailable;
-  /** Non-empty exactly when found. */
-  locations: Location[];
-  hops: number;
-  attempts: number;
-  latencyMs: number;
-  answeredBy: Address | null;
 }
 
 /** The outcome of a publish or unpublish (PublishResult without id, name and deleted). */
-export interface PublishPayload {
-  status: 'stored' | 'queued';
-  storedAt: Address | null;
-  latencyMs: number;
-  replicas: number;
-  groupSize: number;
-}
+export type PublishPayload = Omit<PublishResult, 'id' | 'name' | 'deleted'>;
 
 /** The addresses a Join's seed resolved to, each sent a join request. */
 export interface JoinPayload {
   seeds: Address[];
 }
 
-/** One member of an affinity group, as the agent sees it. */
-export interface MemberRow {
-  addr: Address;
-  incarnation: number;
-  heartbeat: number;
-  /** ms since its heartbeat last advanced; integer 0..2^32-1. */
-  ageMs: number;
-  /** null: not measured yet. */
-  rttMs: number | null;
-  state: MemberState;
+/**
+ * One member of the agent's own affinity group: the core's MemberView with its group instead of `self`,
+ * ageMs an integer 0..2^32-1 and state alive or suspect.
+ */
+export interface MemberRow extends Omit<MemberView, 'self'> {
   group: number;
 }
 
-/** One contact for a foreign group. */
-export interface ContactRow {
-  group: number;
-  addr: Address;
-  incarnation: number;
-  rttMs: number | null;
-  ageMs: number;
-  /** Consecutive probes or requests it did not answer. */
-  misses: number;
-}
+/** One contact for a foreign group, as the core shows it (ageMs an integer 0..2^32-1). */
+export type ContactRow = ContactView;
 
-export interface StatusPayload {
+/** Who answers a ping; the head of StatusPayload. */
+export interface PingPayload {
   /** The agent's advertised address. */
   address: Address;
   cluster: string;
@@ -196,6 +166,9 @@ export interface StatusPayload {
   /** The agent's own group, < groups. */
   group: number;
   incarnation: number;
+}
+
+export interface StatusPayload extends PingPayload {
   heartbeat: number;
   uptimeMs: number;
   membersAlive: number;
@@ -210,16 +183,137 @@ export interface StatusPayload {
   published: number;
   joined: boolean;
   synced: boolean;
-  /** The agent's software version, at most 64 units. */
+  /** The agent's software version, at most CLIENT_VERSION_CHARS_MAX units. */
   version: string;
 }
 
-export interface PingPayload {
-  address: Address;
-  cluster: string;
-  groups: number;
-  group: number;
-  incarnation: number;
+/** Where to ask instead: a member of the group a Members request asked about. */
+export interface RedirectPayload {
+  member: Address;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Declarations: each op's request arguments and reply payloads, in wire order.
+
+/** The lookup status each result code of a lookup reply implies (the payload's status is derived, never chosen). */
+export const LOOKUP_STATUS = {
+  [ClientCode.Ok]: LookupStatus.Found,
+  [ClientCode.NotFound]: LookupStatus.NotFound,
+  [ClientCode.Unavailable]: LookupStatus.Unavailable,
+} as const;
+export type LookupCode = keyof typeof LOOKUP_STATUS;
+
+const NAME = text(1, STRING_MAX);
+const CHUNK = int(0, CHUNKS_MAX - 1);
+/** The payload of an error reply. */
+export const ERROR_TEXT: Kind<string | null> = orNull(text(0, CLIENT_ERROR_CHARS_MAX));
+
+const LOCATION = struct<Location>({ location: NAME, owner: address });
+
+function lookupPayload(code: LookupCode): Kind<LookupPayload> {
+  const status = LOOKUP_STATUS[code];
+  return struct<LookupPayload>({
+    status: constant<LookupPayload['status']>(status, `reply code ${code} says`),
+    locations: list(LOCATION, status === LookupStatus.Found ? { min: 1 } : { max: 0 }),
+    hops: uint,
+    attempts: uint,
+    latencyMs: time,
+    answeredBy: orNull(address),
+  });
+}
+
+const PUBLISH = struct<PublishPayload>({
+  status: oneOf<PublishPayload['status']>([1, 'stored', 'stored'], [2, 'queued', 'queued']),
+  storedAt: orNull(address),
+  latencyMs: time,
+  replicas: uint,
+  groupSize: uint,
+});
+
+/** A Members reply's row (chunk.ts sizes rows by it). */
+export const MEMBER_ROW = struct<MemberRow>({
+  addr: address,
+  incarnation: uint,
+  heartbeat: uint,
+  ageMs: u32,
+  rttMs: orNull(time),
+  state: oneOf<MemberState>([1, MemberState.Alive, 'alive'], [2, MemberState.Suspect, 'suspect']),
+  group,
+});
+
+/** A Contacts reply's row. */
+export const CONTACT_ROW = struct<ContactRow>({
+  group,
+  addr: address,
+  incarnation: uint,
+  rttMs: orNull(time),
+  ageMs: u32,
+  misses: uint,
+});
+
+const IDENTITY: Fields<PingPayload> = {
+  address,
+  cluster,
+  groups: int(1, GROUPS_MAX),
+  group: groupBelow('groups'),
+  incarnation: uint,
+};
+
+const STATUS = struct<StatusPayload>({
+  ...IDENTITY,
+  heartbeat: uint,
+  uptimeMs: uint,
+  membersAlive: uint,
+  membersSuspect: uint,
+  contacts: uint,
+  groupsWithoutContact: uint,
+  tuples: uint,
+  published: uint,
+  joined: bool,
+  synced: bool,
+  version: text(0, CLIENT_VERSION_CHARS_MAX),
+});
+
+/** What a request carries after its op. */
+type Args<R extends ClientRequest> = Omit<R, 'type' | 'id' | 'op'>;
+
+export interface OpDeclaration {
+  /** The request's arguments, after op. */
+  readonly args: Readonly<Record<string, KindSpec>>;
+  /** The payload of each code besides the error codes BadRequest, Busy and Unavailable (ERROR_TEXT). */
+  readonly replies: Readonly<Partial<Record<ClientCode, KindSpec>>>;
+  /** Ok replies are cut into chunks, and requests ask for one by number. */
+  readonly chunked: boolean;
+}
+
+function op<R extends ClientRequest, P>(args: Fields<Args<R>>, ok: Kind<P>, more: Partial<Record<ClientCode, KindSpec>> = {}, chunked = false): OpDeclaration {
+  return { args: args as Record<string, KindSpec>, replies: { [ClientCode.Ok]: ok, ...more }, chunked };
+}
+
+export const CLIENT_OPS: Readonly<Record<ClientOp, OpDeclaration>> = {
+  [ClientOp.Lookup]: op<LookupClientRequest, LookupPayload>({ name: NAME }, lookupPayload(ClientCode.Ok), {
+    [ClientCode.NotFound]: lookupPayload(ClientCode.NotFound),
+    [ClientCode.Unavailable]: lookupPayload(ClientCode.Unavailable),
+  }),
+  [ClientOp.Publish]: op<PublishClientRequest, PublishPayload>({ name: NAME, location: NAME }, PUBLISH),
+  [ClientOp.Unpublish]: op<UnpublishClientRequest, PublishPayload>({ name: NAME }, PUBLISH),
+  [ClientOp.Members]: op<MembersClientRequest, MemberRow[]>(
+    { group: orNull(group), chunk: CHUNK },
+    list(MEMBER_ROW),
+    { [ClientCode.Redirect]: struct<RedirectPayload>({ member: address }) },
+    true,
+  ),
+  [ClientOp.Contacts]: op<ContactsClientRequest, ContactRow[]>({ chunk: CHUNK }, list(CONTACT_ROW), {}, true),
+  [ClientOp.Status]: op<StatusClientRequest, StatusPayload>({}, STATUS),
+  [ClientOp.Ping]: op<PingClientRequest, PingPayload>({}, struct<PingPayload>(IDENTITY)),
+  [ClientOp.Join]: op<JoinClientRequest, JoinPayload>({ seed: NAME }, struct<JoinPayload>({ seeds: list(address) })),
+};
+
+/** The payload kind of a reply with this op and code; undefined when the op never answers with the code. */
+export function replyPayload(op: ClientOp, code: ClientCode): KindSpec | undefined {
+  const d = CLIENT_OPS[op];
+  if (d === undefined) return undefined;
+  return d.replies[code] ?? (code === ClientCode.BadRequest || code === ClientCode.Busy || code === ClientCode.Unavailable ? ERROR_TEXT : undefined);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -236,7 +330,8 @@ interface ReplyBase {
 
 export interface LookupClientReply extends ReplyBase {
   op: ClientOp.Lookup;
-  code: ClientCode.Ok | ClientCode.NotFound | ClientCode.Unavailable;
+  /** Found, not found, or unavailable: the payload's status follows (LOOKUP_STATUS). */
+  code: LookupCode;
   payload: LookupPayload;
 }
 export interface PublishClientReply extends ReplyBase {
@@ -269,6 +364,12 @@ export interface JoinClientReply extends ReplyBase {
   code: ClientCode.Ok;
   payload: JoinPayload;
 }
+/** This agent keeps no view of the group a Members request asked about: ask `payload.member`. */
+export interface MembersRedirectReply extends ReplyBase {
+  op: ClientOp.Members;
+  code: ClientCode.Redirect;
+  payload: RedirectPayload;
+}
 /** A refused request. A lookup that ran but found nothing, or reached nobody, is a LookupClientReply instead. */
 export interface LookupErrorReply extends ReplyBase {
   op: ClientOp.Lookup;
@@ -291,6 +392,7 @@ export type ClientReply =
   | StatusClientReply
   | PingClientReply
   | JoinClientReply
+  | MembersRedirectReply
   | ClientErrorReply;
 
 export type ClientMessage = ClientRequest | ClientReply;
@@ -300,9 +402,29 @@ export function isClientMessage(m: { type: number }): m is ClientMessage {
   return m.type === ClientMessageType.Request || m.type === ClientMessageType.Reply;
 }
 
-/** Whether a reply with this op and code carries the op's typed payload (else an error message or null). */
-export function hasResultPayload(op: ClientOp, code: ClientCode): boolean {
-  return code === ClientCode.Ok || (op === ClientOp.Lookup && (code === ClientCode.NotFound || code === ClientCode.Unavailable));
+/**
+ * The reply to a lookup that ran: Ok when found (with locations), NotFound when a member of the group said it
+ * holds no such tuple, Unavailable otherwise; the payload's status follows from the code (LOOKUP_STATUS).
+ */
+export function lookupReply(id: number, r: Omit<LookupResult, 'id' | 'name'>): LookupClientReply {
+  const code: LookupCode =
+    r.status === LookupStatus.Found && r.locations.length > 0 ? ClientCode.Ok : r.status === LookupStatus.NotFound ? ClientCode.NotFound : ClientCode.Unavailable;
+  return {
+    type: ClientMessageType.Reply, id, op: ClientOp.Lookup, code, chunk: 0, chunks: 1,
+    payload: {
+      status: LOOKUP_STATUS[code],
+      locations: code === ClientCode.Ok ? r.locations : [],
+      hops: r.hops,
+      attempts: r.attempts,
+      latencyMs: Math.max(0, r.latencyMs),
+      answeredBy: r.answeredBy,
+    },
+  };
+}
+
+/** The reply to a Members request for a group this agent keeps no view of: ask `member`, a member of it. */
+export function redirectReply(req: Pick<MembersClientRequest, 'id'>, member: Address): MembersRedirectReply {
+  return { type: ClientMessageType.Reply, id: req.id, op: ClientOp.Members, code: ClientCode.Redirect, chunk: 0, chunks: 1, payload: { member } };
 }
 
 /**
@@ -316,12 +438,8 @@ export function errorReply(
   code: ClientCode.BadRequest | ClientCode.Busy | ClientCode.Unavailable,
   message: string | null = null,
 ): ClientReply {
-  if (req.op === ClientOp.Lookup && code === ClientCode.Unavailable) {
-    return {
-      type: ClientMessageType.Reply, id: req.id, op: ClientOp.Lookup, code, chunk: 0, chunks: 1,
-      payload: { status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null },
-    };
-  }
+  if (req.op === ClientOp.Lookup && code === ClientCode.Unavailable)
+    return lookupReply(req.id, { status: LookupStatus.Unavailable, locations: [], hops: 0, attempts: 0, latencyMs: 0, answeredBy: null });
   let payload =
     message === null
       ? null

@@ -1,6 +1,7 @@
 /**
  * Field rules of the wire format, shared by the encoder (which throws WireEncodeError on a value that breaks them)
- * and the decoder (which rejects the datagram, naming the field). Straight-line checks, no schema, no closures.
+ * and the decoder (which rejects the datagram, naming the field). Node-to-node messages (messages.ts) use them in
+ * straight-line checks, no schema, no closures (the hot path); client messages through client-schema.ts.
  *
  * | field                                            | rule                                               |
  * |--------------------------------------------------|----------------------------------------------------|

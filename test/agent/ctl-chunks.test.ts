@@ -3,17 +3,16 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCtl } from '../../src/cli/ctl.js';
 import { MemberState } from '../../src/core/types.js';
-import { ClientCode, ClientMessageType, ClientOp, decode, encode, type ClientRequest, type MemberRow } from '../../src/wire/index.js';
+import { ClientCode, ClientMessageType, ClientOp, decode, encode, redirectReply, type ClientRequest, type MemberRow } from '../../src/wire/index.js';
 
-let server: Socket | null = null;
+const servers: Socket[] = [];
 afterEach(() => {
-  server?.close();
-  server = null;
+  for (const s of servers.splice(0)) s.close();
 });
 
 async function fakeAgent(onRequest: (req: ClientRequest, reply: (bytes: Buffer) => void) => void): Promise<string> {
-  server = createSocket('udp4');
-  const s = server;
+  const s = createSocket('udp4');
+  servers.push(s);
   s.on('message', (m, r) => {
     const d = decode(m);
     if (d.ok && d.msg.type === ClientMessageType.Request) onRequest(d.msg, (bytes) => s.send(bytes, r.port, r.address));
@@ -63,5 +62,36 @@ describe('kelips-ctl chunks and retries', () => {
     expect(err.join('')).toMatch(/the agent refused: nope/);
     code = ClientCode.Busy;
     expect(await runCtl(['--node', node, 'lookup', 'x'], {}, { out: () => {}, err: () => {} })).toBe(3);
+  });
+
+  it('members --group follows the redirect to the member the agent names, and asks it for that group', async () => {
+    const asked: (number | null)[] = [];
+    const member = await fakeAgent((req, reply) => {
+      if (req.op !== ClientOp.Members) return;
+      asked.push(req.group);
+      reply(encode({ type: ClientMessageType.Reply, id: req.id, op: ClientOp.Members, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: [{ ...row(7), group: 4 }] }));
+    });
+    const agent = await fakeAgent((req, reply) => {
+      if (req.op === ClientOp.Members) reply(encode(redirectReply(req, member)));
+    });
+    const out: string[] = [];
+    const code = await runCtl(['--node', agent, '--json', 'members', '--group', '4'], {}, { out: (s) => out.push(s), err: () => {} });
+    expect(code).toBe(0);
+    expect(asked).toEqual([4]);
+    expect(JSON.parse(out.join(''))).toMatchObject({ node: member, group: 4, members: [{ heartbeat: 7, group: 4 }] });
+  });
+
+  it('a redirect it does not follow (no group asked, or a second hop) is an unavailable answer naming the member', async () => {
+    const second = await fakeAgent((req, reply) => {
+      if (req.op === ClientOp.Members) reply(encode(redirectReply(req, '127.0.0.1:9')));
+    });
+    const agent = await fakeAgent((req, reply) => {
+      if (req.op === ClientOp.Members) reply(encode(redirectReply(req, second)));
+    });
+    for (const [args, named] of [[[], second], [['--group', '4'], '127.0.0.1:9']] as const) {
+      const err: string[] = [];
+      expect(await runCtl(['--node', agent, '--timeout-ms', '2000', 'members', ...args], {}, { out: () => {}, err: (s) => err.push(s) })).toBe(3);
+      expect(err.join('')).toContain(`ask ${named}, a member of it`);
+    }
   });
 });

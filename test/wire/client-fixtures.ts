@@ -62,4 +62,5 @@ export const replies: ClientReply[] = [
   { type: REP, id: 7, op: ClientOp.Publish, code: ClientCode.Busy, chunk: 0, chunks: 1, payload: '' },
   { type: REP, id: 8, op: ClientOp.Join, code: ClientCode.Ok, chunk: 0, chunks: 1, payload: { seeds: [V4, V6] } },
   { type: REP, id: 8, op: ClientOp.Join, code: ClientCode.BadRequest, chunk: 0, chunks: 1, payload: 'seed x:1 does not resolve' },
+  { type: REP, id: 9, op: ClientOp.Members, code: ClientCode.Redirect, chunk: 0, chunks: 1, payload: { member: V4 } },
 ];

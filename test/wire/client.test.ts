@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { LookupStatus } from '../../src/core/types.js';
 import type { ClientMessage, ClientReply, ClientRequest } from '../../src/wire/index.js';
@@ -12,9 +13,15 @@ import {
   encode,
   errorReply,
   isClientMessage,
+  lookupReply,
+  LOOKUP_STATUS,
+  redirectReply,
   WireEncodeError,
 } from '../../src/wire/index.js';
 import { clientToArray } from '../../src/wire/client-codec.js';
+import { CLIENT_OPS, replyPayload } from '../../src/wire/client.js';
+import { wireBytesMax, type KindSpec } from '../../src/wire/client-schema.js';
+import { CLIENT_REPLY_OVERHEAD_BYTES } from '../../src/wire/chunk.js';
 import { MAX, U32, V4, V6 } from './fixtures.js';
 import { cbor, raw } from './raw-cbor.js';
 import { contactRow, memberRow, REP, replies, REQ, requests, status } from './client-fixtures.js';
@@ -48,6 +55,33 @@ describe('client messages round-trip', () => {
       '86' + '02' + '1820' + '09' + '04' + 'f6' + '01',
     );
     expect(encode(replies[12]!).toString('hex')).toBe('88' + '02' + '1821' + '07' + '01' + '02' + '00' + '01' + 'f6');
+  });
+
+  it('keep their bytes: the first 27 fixtures encode to pinned SHA-256 prefixes', () => {
+    const pinned = ['19ad8e8d35754481', '12aec595efb9e269', '805f49060eec2f94', '9a2d321409162d2f', '86e9ad51c0825c3d', 'b29e0bc8c752a65c', '5db6e4959f07659c', '23fd83a8076d7ac1', '397b3f6851b961fa', '916a0328c3558934', 'd7f5028d0aacdd26', '85809aacd78c2d85', '1812c989b6d80e9a', 'f6b74298d82cb7d4', '2fefaa3404f1fb15', '46a4a973512fb0b4', 'c5a0c5036eea4f43', '28d6d9ddfcce8939', 'f9b485b3f77e70f4', '8fce53b43c0f05b3', 'e01fbb4765a20318', 'fb7e6401924fc996', '675dac07a19e1ea8', '58561dcadd7a9976', '8bc5b57d37cf000a', '6815e9b4578c4e1f', 'e86ca28c27fb531f'];
+    const all = [...requests, ...replies].slice(0, pinned.length);
+    expect(all.map((m) => createHash('sha256').update(encode(m)).digest('hex').slice(0, 16))).toEqual(pinned);
+  });
+
+  it('a redirect names the member to ask as data: [member], code 5', () => {
+    const r = redirectReply({ id: 9 }, V4);
+    expect(r).toStrictEqual(replies[replies.length - 1]);
+    // 10.1.2.3:7946 is the 6-byte string 0a010203 1f0a.
+    expect(encode(r).toString('hex')).toBe('88' + '02' + '1821' + '09' + '04' + '05' + '00' + '01' + '81' + '46' + '0a0102031f0a');
+  });
+
+  it('lookupReply: the code follows from the result, the payload status from the code', () => {
+    const base = { locations: [], hops: 1, attempts: 1, latencyMs: -0.5, answeredBy: V4 };
+    const found = lookupReply(3, { ...base, status: LookupStatus.Found, locations: [{ location: 'l', owner: V6 }] });
+    expect([found.code, found.payload.status, found.payload.latencyMs]).toEqual([ClientCode.Ok, LookupStatus.Found, 0]);
+    expect(lookupReply(3, { ...base, status: LookupStatus.Found }).code).toBe(ClientCode.Unavailable); // found, but nowhere
+    expect(lookupReply(3, { ...base, status: LookupStatus.NotFound, locations: [{ location: 'l', owner: V6 }] }).payload.locations).toEqual([]);
+    expect(lookupReply(3, { ...base, status: LookupStatus.NotReady }).code).toBe(ClientCode.Unavailable);
+    for (const status of [LookupStatus.Found, LookupStatus.NotFound, LookupStatus.NotReady, LookupStatus.Unavailable]) {
+      const r = lookupReply(3, { ...base, status, locations: [{ location: 'l', owner: V6 }] });
+      expect(r.payload.status).toBe(LOOKUP_STATUS[r.code]);
+      expect(roundTrip(r)).toStrictEqual(r);
+    }
   });
 
   it('errorReply echoes id and op, cuts the message to 256 units without splitting a surrogate pair', () => {
@@ -96,6 +130,9 @@ describe('client messages: encode refuses misuse', () => {
     ['status group = groups', { ...replies[8]!, payload: { ...status, group: 100 } } as ClientMessage, /^payload\.group: /],
     ['status version of 65', { ...replies[8]!, payload: { ...status, version: 'v'.repeat(65) } } as ClientMessage, /^payload\.version: /],
     ['publish status', { ...replies[3]!, payload: { status: 'done', storedAt: null, latencyMs: 1 } } as unknown as ClientMessage, /^payload\.status: /],
+    ['redirect on a lookup', { ...replies[0]!, code: ClientCode.Redirect } as unknown as ClientMessage, /^code: /],
+    ['redirect to no address', { ...replies[17]!, payload: { member: null } } as unknown as ClientMessage, /^payload\.member: /],
+    ['redirect chunk 0 of 2', { ...replies[17]!, chunks: 2 } as ClientMessage, /^chunk: /],
   ];
   it.each(cases)('%s', (_, m, field) => {
     expect(() => encode(m)).toThrow(WireEncodeError);
@@ -147,6 +184,9 @@ describe('client messages: decode is strict', () => {
     ['error message of 257', replies[13]!, [7], 'x'.repeat(257), 'payload: '],
     ['error message a number', replies[13]!, [7], 3, 'payload: '],
     ['error message tagged', replies[13]!, [7], raw('d82061'), 'payload: tag 32'],
+    ['redirect on a ping', replies[10]!, [4], 5, 'code: '],
+    ['redirect member of 7 bytes', replies[17]!, [7, 0], new Uint8Array(7), 'payload.member: '],
+    ['redirect payload text', replies[17]!, [7], 'ask 10.1.2.3:7946', 'payload: '],
   ];
   it.each(table)('%s', (_, m, path, v, detail) => {
     expect(decode(cbor(arr(m))).ok).toBe(true);
@@ -159,7 +199,63 @@ describe('client messages: decode is strict', () => {
   });
 });
 
+/** Each declared field of `m`'s wire array: where it is, where it is in the message object, and its name. */
+function declaredFields(m: ClientMessage): { at: number[]; key: (string | number)[]; name: string }[] {
+  const out: { at: number[]; key: (string | number)[]; name: string }[] = [];
+  const walk = (k: KindSpec, v: unknown, at: number[], key: (string | number)[], name: string): void => {
+    if (k.k === 'struct') {
+      Object.entries(k.fields).forEach(([f, fk], i) => walk(fk, (v as unknown[])[i], [...at, i], [...key, f], name === '' ? f : `${name}.${f}`));
+    } else if (k.k === 'list') {
+      out.push({ at, key, name });
+      (v as unknown[]).forEach((x, i) => walk(k.of, x, [...at, i], [...key, i], `${name}[${i}]`));
+    } else if (k.k === 'null' && v !== null) {
+      walk(k.of, v, at, key, name);
+    } else {
+      out.push({ at, key, name });
+    }
+  };
+  const a = clientToArray(m);
+  if (m.type === REQ) Object.entries(CLIENT_OPS[m.op].args).forEach(([f, fk], i) => walk(fk, a[4 + i], [4 + i], [f], f));
+  else walk(replyPayload(m.op, m.code)!, a[7], [7], ['payload'], 'payload');
+  return out;
+}
+
+describe('client messages: every declared field is checked both ways, by name', () => {
+  // -1.5 is no uint, u32, time, int, group, text, cluster, address, enum value, constant, list, struct or null.
+  const BAD = -1.5;
+  const all = [...requests, ...replies];
+  it('the walk finds the fields (a check that cannot pass on nothing)', () => {
+    expect(declaredFields(replies[8]!).map((f) => f.name)).toEqual(['payload.address', 'payload.cluster', 'payload.groups', 'payload.group',
+      'payload.incarnation', 'payload.heartbeat', 'payload.uptimeMs', 'payload.membersAlive', 'payload.membersSuspect', 'payload.contacts',
+      'payload.groupsWithoutContact', 'payload.tuples', 'payload.published', 'payload.joined', 'payload.synced', 'payload.version']);
+    expect(declaredFields(replies[6]!).map((f) => f.name)).toContain('payload[2].ageMs');
+    expect(all.reduce((n, m) => n + declaredFields(m).length, 0)).toBeGreaterThan(100);
+  });
+  it.each(all.map((m, i) => [`${m.type === REQ ? 'request' : 'reply'} ${i} (${ClientOp[m.op]})`, m] as const))('%s', (_, m) => {
+    for (const f of declaredFields(m)) {
+      const a = structuredClone(clientToArray(m));
+      let cur = a;
+      for (const i of f.at.slice(0, -1)) cur = cur[i] as unknown[];
+      cur[f.at[f.at.length - 1]!] = BAD;
+      const r = decode(cbor(a));
+      expect(r.ok ? 'accepted' : r.detail.split(': ')[0], `decoding ${BAD} as ${f.name}`).toBe(f.name);
+
+      const o = structuredClone(m) as unknown as Record<string | number, unknown>;
+      let obj = o;
+      for (const k of f.key.slice(0, -1)) obj = obj[k] as Record<string | number, unknown>;
+      obj[f.key[f.key.length - 1]!] = BAD;
+      expect(() => encode(o as unknown as ClientMessage), `encoding ${BAD} as ${f.name}`).toThrow(new RegExp(`^${f.name.replace(/[.[\]]/g, '\\$&')}: `));
+    }
+  });
+});
+
 describe('chunking members and contacts', () => {
+  it('the size bound from the declarations holds for every reply fixture', () => {
+    expect(replies.length).toBeGreaterThan(10);
+    for (const m of replies)
+      expect(encode(m).length, `${ClientOp[m.op]} code ${m.code}`).toBeLessThanOrEqual(CLIENT_REPLY_OVERHEAD_BYTES + wireBytesMax(replyPayload(m.op, m.code)!, m.payload));
+  });
+
   it('chunkRows packs greedily in order and keeps every row', () => {
     const rows = [5, 5, 5, 10, 1, 9];
     expect(chunkRows(rows, (r) => r, 10)).toEqual([[5, 5], [5], [10], [1, 9]]);
