@@ -28,7 +28,7 @@ export interface AgentConfig {
   bind: string;
   /** Address other nodes reach this one at (its identity), or null: derived from the bound address at start. */
   advertise: string | null;
-  /** Seeds: "host:port" (host names are resolved at start). */
+  /** Seeds: "host:port" (host names resolved at start and again while joins go unanswered: src/agent/seeds.ts). */
   join: readonly string[];
   /** HTTP address for /metrics, /healthz, /readyz and the local API, or null (off). */
   metrics: string | null;
@@ -80,7 +80,7 @@ const AGENT_OPTIONS: OptionSpec[] = [
     shown: 'the bound address; for 0.0.0.0, the first non-loopback IPv4 address',
     help: "address other nodes and kelips-ctl reach this node at (its identity; IP literal, not a host name)",
   },
-  { name: 'join', kind: 'list', shown: 'none (start a new cluster)', help: 'seed nodes, host:port, comma separated or repeated' },
+  { name: 'join', kind: 'list', shown: 'none (start a new cluster)', help: 'seed nodes, host:port, comma separated or repeated; retried (names re-resolved) until one answers: a node given seeds never founds its own cluster' },
   { name: 'cluster', kind: 'string', shown: DEFAULTS.cluster, help: FIELD_DOCS.cluster.help, core: 'cluster' },
   { name: 'groups', kind: 'number', shown: String(DEFAULTS.groups), help: FIELD_DOCS.groups.help, core: 'groups' },
   {
