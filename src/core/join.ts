@@ -378,7 +378,13 @@ export function onSyncChunk(s: NodeState, msg: SyncChunkMessage, now: number): v
     if (msg.want.length === 0 || pass >= VERIFY_PASSES_MAX) return markSynced(s, msg.from, s.store.size, s.view.size, 'pulled');
     return pullFrom(s, msg.from, now, 0, pass + 1);
   }
-  if (!pulling) return;
+  if (!pulling) {
+    // A waiter whose pull finds a member still recovering keeps waiting for it (its announcements may take longer
+    // than recoverMs to be acknowledged by every group): announcing too would only add another storm of resets.
+    const r = s.recovery!;
+    if (!r.announcing && msg.authority === SyncAuthority.Recovering) r.until = Math.max(r.until, now + s.t.recoverMs);
+    return;
+  }
   if (msg.authority === SyncAuthority.Recovering) return beginRecovery(s, now, 'member-recovering');
   // It does not hold the state either: ask another member (or recover when none is left).
   s.syncNotAuthoritative.add(msg.from);
