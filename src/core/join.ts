@@ -5,18 +5,23 @@
  *
  * "Not found" is a promise, so a node answers it only while it holds its group's state (`isSynced`). It comes to
  * hold it in one of three ways, and no other:
- *  - founder: the first start of the node that founds a cluster; there is no state yet.
- *  - pulled: a member that itself held the state sent it (its last SyncChunk says `authoritative`). A member that is
- *    still joining or recovering says it is not, and the puller asks another.
+ *  - founder: the first start of the node that founds a cluster; there is no state yet. (It gives that claim up
+ *    when it hears from a node older than itself: the cluster existed, its data dir was lost.)
+ *  - pulled: a member that itself held the state sent it (its last SyncChunk says `authority: Holds`), and a
+ *    second pull found nothing left to send (a chunk lost on the way cannot leave a hole). A member that is still
+ *    joining says None and the puller asks another; one that is recovering says Recovering and the puller waits.
  *  - recovered: no member holds it: every member restarted, or the group was empty. The node sends a GroupReset to
- *    its contacts in every other group (and to its own group), in RESET_ANNOUNCES rounds; each contact forwards it
- *    once to its group, and every owner that hears it re-publishes what it owns in this group at once. After
- *    `recoverMs` (enough for the last announcement, one publish with retries, and gossip inside the group) the
- *    owners' tuples are back and the node holds the state. Meanwhile it pulls from a member every round: one that
- *    holds the state ends the wait at once. A puller that finds a member recovering waits for it, and when every
- *    member it knows is still joining, only the lowest address among them announces (one announcement per group,
- *    not one per member, when a whole group starts together); a waiter announces itself if no member holds the
- *    state when its own wait ends.
+ *    the contacts and spare candidates of every other group, every round until a contact of each group has
+ *    acknowledged it (a group of which it knows nobody is sought with "who is in G?"; one that nobody answers for
+ *    RESET_ANNOUNCES rounds is taken to be empty), and to its own group's members. Each contact forwards it once to
+ *    its group, and every owner that hears it re-publishes what it owns in this group at once. `recoverMs` after
+ *    the last acknowledgement (enough for the announcements, one publish with retries, and gossip inside the group)
+ *    the owners' tuples are back and the node holds the state. Meanwhile it pulls from a member every round: one
+ *    that holds the state ends the wait at once. When every member a puller knows is still joining, only the lowest
+ *    address among them announces; the others wait for it as long as it says Recovering, and announce themselves
+ *    only if it stops answering so.
+ * A node that stalled for longer than gossip needs to spread news, or was declared dead, stops vouching
+ * (NodeState.dropAuthority) and goes through the same again.
  * Until then the node answers a lookup "found" when it has a copy (a copy is never wrong news) and "not ready"
  * otherwise, so the asker tries another member and, failing all, says "unavailable" - never a wrong "not found".
  */
