@@ -46,7 +46,8 @@ export interface Recovery {
   until: number;
   /**
    * This node asked the owners to re-publish (GroupReset). A node that found a member already doing so waits for
-   * that member instead (not announcing); if no member holds the state by `until`, it announces itself.
+   * that member instead (not announcing), for as long as the member still says it is recovering; if no member
+   * holds the state by `until`, it announces itself.
    */
   announcing: boolean;
   /**
