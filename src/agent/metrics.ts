@@ -12,7 +12,8 @@ import { eventLoopLag, LAG_SAMPLE_INTERVAL_MS, type LagStats } from './eventloop
 import { DROP_REASONS, type MemberView } from '../core/api.js';
 import { LookupStatus, MemberState, type CoreEvent } from '../core/types.js';
 import type { NetCounters } from '../net/driver.js';
-import { CANARY_RESULTS, PROPAGATION_BUCKETS_S, type CanaryResult, type CanarySink } from './canary.js';
+import type { CanaryResult, CanarySink } from './canary.js';
+import { CanaryMetrics, registerAuthorityMetrics, type AuthoritySource } from './metrics-answers.js';
 import { GROUP_MEMBERS_WARN, isGroupSmall, liveMembers } from './group-health.js';
 
 /** What the metrics read at scrape time. */
@@ -36,15 +37,8 @@ export interface MetricsSource {
   authority(): AuthoritySource;
 }
 
-/** What the authority block reads at scrape time (src/core/join.ts explains holding and recovering the state). */
-export interface AuthoritySource {
-  synced: boolean;
-  recovering: boolean;
-  /** CoreCounters.notReadyAnswers */
-  notReadyAnswers: number;
-  /** CoreCounters.groupResets */
-  groupResets: number;
-}
+export type { AuthoritySource };
+
 
 /** Lookup latency buckets (seconds): loopback answers in ~0.1 ms, a LAN in ~1 ms, timeouts in 0.3-3 s. */
 export const LOOKUP_BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -70,8 +64,7 @@ export class AgentMetrics implements CanarySink {
   private readonly joins: Counter<string>;
   private readonly leaves: Counter<string>;
   private readonly contactsReplaced: Counter<'reason'>;
-  private readonly canaryLookups: Counter<'result'>;
-  private readonly propagation: Histogram<string>;
+  private readonly canary: CanaryMetrics;
 
   constructor(src: MetricsSource, opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -317,29 +310,16 @@ export class AgentMetrics implements CanarySink {
     });
     for (const reason of ['unresponsive', 'stale', 'better-rtt', 'removed', 'left']) this.contactsReplaced.inc({ reason }, 0);
 
-    // Canaries (src/agent/canary.ts): lookups whose right answer is known, counted apart from user lookups.
-    this.canaryLookups = new Counter({
-      name: 'kelips_canary_lookups_total',
-      help: 'Canary lookups of another node\'s beacon, by result: found (at the right location), wrong_not_found (a settled beacon answered not found), wrong_location, unavailable.',
-      labelNames: ['result'],
-      registers,
-    });
-    for (const result of CANARY_RESULTS) this.canaryLookups.inc({ result }, 0);
-    this.propagation = new Histogram({
-      name: 'kelips_propagation_delay_seconds',
-      help: 'Time from a node publishing a new pulse version (kelips.beacon/pulse/<node>, every 60 gossip rounds; its wall clock) to this node storing it (this node\'s wall clock).',
-      buckets: PROPAGATION_BUCKETS_S,
-      registers,
-    });
+    this.canary = new CanaryMetrics(registers);
     registerAuthorityMetrics(registers, src);
   }
 
   canaryResult(result: CanaryResult): void {
-    this.canaryLookups.inc({ result });
+    this.canary.canaryResult(result);
   }
 
   propagationDelay(seconds: number): void {
-    this.propagation.observe(seconds);
+    this.canary.propagationDelay(seconds);
   }
 
   onEvent(e: CoreEvent): void {
@@ -412,45 +392,4 @@ function registerEventLoopLag(registry: Registry): void {
       },
     });
   }
-}
-
-/**
- * Authority: whether this node's "not found" is a promise (it holds its group's state), whether it is recovering
- * that state after its group lost it, and what that cost: lookups it could not answer, resets it acted on.
- */
-function registerAuthorityMetrics(registers: Registry[], src: MetricsSource): void {
-  new Gauge({
-    name: 'kelips_node_holds_group_state',
-    help: '1 when this node holds its affinity group\'s state (founder, pulled from a member that held it, or recovered), so its "not found" is a promise; else 0.',
-    registers,
-    collect() {
-      this.set(src.authority().synced ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'kelips_node_recovering',
-    help: '1 while this node waits for owners to re-publish into its group, which no member held the state of; else 0.',
-    registers,
-    collect() {
-      this.set(src.authority().recovering ? 1 : 0);
-    },
-  });
-  new Counter({
-    name: 'kelips_lookup_not_ready_answers_total',
-    help: 'Lookups from other nodes this node answered "not ready" (no copy, and not holding its group\'s state): the asker tried another member.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(src.authority().notReadyAnswers);
-    },
-  });
-  new Counter({
-    name: 'kelips_group_resets_total',
-    help: 'Group resets this node acted on: a group lost its state and this node re-published what it owns there.',
-    registers,
-    collect() {
-      this.reset();
-      this.inc(src.authority().groupResets);
-    },
-  });
 }
