@@ -288,6 +288,20 @@ export function inhabited(c: Cluster): (name: string) => boolean {
   return (name) => has[groupOfName(name, k)] === true;
 }
 
+/**
+ * Names of groups in which some running node holds the group's state (joined and synced), as of now: the groups
+ * that can answer. A group whose only members are restarting or recovering answers "unavailable", honestly.
+ */
+export function answerable(c: Cluster): (name: string) => boolean {
+  const k = c.config.groups;
+  const has = new Array<boolean>(k).fill(false);
+  for (let i = 0; i < c.size; i++) {
+    const n = c.nodes[i];
+    if (c.state[i] === SlotState.Running && n && n.joined && n.synced) has[c.group[i] as number] = true;
+  }
+  return (name) => has[groupOfName(name, k)] === true;
+}
+
 /** Running members per group (groups with none are left out). */
 export function groupSizes(c: Cluster): number[] {
   const sizes = new Array<number>(c.config.groups).fill(0);
