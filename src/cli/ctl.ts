@@ -15,7 +15,7 @@ import { nearest } from '../agent/nearest.js';
 import { CtlClient, okOrThrow } from './client.js';
 import { NoAnswerError, RefusedError, UsageError } from './errors.js';
 import { plan, planRows } from './plan.js';
-import { formatBytes, formatDuration, renderPairs, renderTable } from './table.js';
+import { formatDuration, renderPairs, renderTable } from './table.js';
 
 export const EXIT = Object.freeze({ ok: 0, notFound: 1, usage: 2, unavailable: 3 });
 export const DEFAULT_NODE = '127.0.0.1:7946';

@@ -132,9 +132,7 @@ export function advance(s: NodeState, p: Pending, now: number): void {
   if (asker === null || p.asked.has(asker)) {
     if (p.group === s.group && p.kind === 'lookup') {
       // Our own group and nobody else to ask: what we hold is all there is, if we hold the group's state.
-      s.pending.delete(p.id);
-      if (finishLookupLocal(s, p.id, p.name, now, p.startedAt, p.attempts)) return;
-      s.pending.add(p);
+      if (finishLookupLocal(s, p.id, p.name, now, p.startedAt, p.attempts)) return s.pending.delete(p.id);
     }
     return expire(s, p, now);
   }

@@ -34,8 +34,6 @@ const run = (cmd: string, args: string[], opts: { cwd?: string; input?: string }
 
 /** Every KELIPS_* variable the agent understands (from its option table), plus the config-file variable. */
 const KNOWN_ENV = new Set([...optionNames().map(envName), 'KELIPS_CONFIG']);
-/** Read by deploy/container/healthcheck.mjs only. */
-const HEALTHCHECK_ENV = new Set(['KELIPS_HEALTHCHECK_URL']);
 
 /** The metric contract (see the issue) plus prom-client defaults used by the dashboards, and recorded series. */
 const CONTRACT_METRICS = new Set([

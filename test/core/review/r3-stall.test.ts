@@ -1,5 +1,4 @@
 import { expect, test } from 'vitest';
-import { groupOfNode } from '../../../src/core/hash.js';
 import { addr, askUntil, byGroup, MiniNet, nameIn, start, tally } from './helpers.js';
 
 test('a member paused (SIGSTOP / VM freeze) while a tuple is published pulls the state again when it resumes: no wrong not-found', () => {
